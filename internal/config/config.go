@@ -1,0 +1,222 @@
+// Package config is the portal's one typed configuration: loaded from a YAML file, overridden by
+// ANPR_* environment variables, and validated once at start with every problem reported together.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Field names in YAML are the yaml tags; the environment
+// variable for a field is ANPR_ followed by its YAML path in upper case joined by '_', for example
+// ANPR_INGEST_MAX_LINE_BYTES.
+type Config struct {
+	Listen   string `yaml:"listen"`
+	DataDir  string `yaml:"data_dir"`
+	Backend  string `yaml:"backend"` // "sqlite" (embedded default)
+	LogLevel string `yaml:"log_level"`
+	// PublicURL is where users reach the portal; printed at start and used for links.
+	PublicURL string `yaml:"public_url"`
+
+	SQLite SQLite `yaml:"sqlite"`
+	Ingest Ingest `yaml:"ingest"`
+	Audit  Audit  `yaml:"audit"`
+	Data   Data   `yaml:"data"`
+
+	// ShutdownTimeout bounds graceful shutdown: in-flight requests and ingest batches get this long.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// SQLite configures the embedded backend.
+type SQLite struct {
+	Path     string `yaml:"path"` // reads database; default <data_dir>/reads.db
+	MaxConns int    `yaml:"max_conns"`
+}
+
+// Ingest configures the read ingest path.
+type Ingest struct {
+	// APIKeySHA256 lists hex SHA-256 hashes of the API keys allowed to push reads. Keys themselves
+	// are never stored. With no hash configured, ingest over HTTP refuses every request.
+	APIKeySHA256 []string `yaml:"api_key_sha256"`
+	MaxBodyBytes int64    `yaml:"max_body_bytes"`
+	MaxLineBytes int      `yaml:"max_line_bytes"`
+	BatchSize    int      `yaml:"batch_size"`
+	// QueueBatches is how many batches may wait for the writer before new uploads get 429.
+	QueueBatches int `yaml:"queue_batches"`
+	// MaxErrors caps the per-line errors listed in one response; the count is always complete.
+	MaxErrors int `yaml:"max_errors"`
+	// ClockSkew is how far in the future a read's time may be before it is rejected.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+	// RetryAfter is what a saturated writer tells clients to wait.
+	RetryAfter time.Duration `yaml:"retry_after"`
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	Path               string        `yaml:"path"`        // default <data_dir>/audit.db
+	AnchorFile         string        `yaml:"anchor_file"` // default <data_dir>/audit-anchor.log
+	WitnessURL         string        `yaml:"witness_url"`
+	SigningKeyFile     string        `yaml:"signing_key_file"` // default <data_dir>/audit-signing.key
+	CheckpointEvery    int           `yaml:"checkpoint_every"`
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+}
+
+// Data holds the domain rules about data age (DESIGN section 2).
+type Data struct {
+	// Band1 is how old data may be and still be searched without prior authority (default 90 days).
+	Band1 time.Duration `yaml:"band1"`
+	// Retention is how long reads are kept unless preserved (default 365 days).
+	Retention time.Duration `yaml:"retention"`
+}
+
+// Default returns the configuration used when nothing is set: the embedded SQLite backend in
+// ./data, listening on localhost.
+func Default() Config {
+	return Config{
+		Listen:   "127.0.0.1:8080",
+		DataDir:  "data",
+		Backend:  "sqlite",
+		LogLevel: "info",
+		Ingest: Ingest{
+			MaxBodyBytes: 1 << 30,
+			MaxLineBytes: 4096,
+			BatchSize:    5000,
+			QueueBatches: 8,
+			MaxErrors:    1000,
+			ClockSkew:    5 * time.Minute,
+			RetryAfter:   2 * time.Second,
+		},
+		Audit: Audit{
+			CheckpointEvery:    256,
+			CheckpointInterval: 10 * time.Second,
+		},
+		Data: Data{
+			Band1:     90 * 24 * time.Hour,
+			Retention: 365 * 24 * time.Hour,
+		},
+		SQLite:          SQLite{MaxConns: 8},
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// Load reads the YAML file at path (if path is not empty) over the defaults, applies ANPR_*
+// environment overrides from environ, fills derived defaults and validates. Unknown YAML keys are
+// errors, so a misspelt setting is never silently ignored.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		// An empty file decodes as io.EOF: that is "no overrides", not an error.
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("parse config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return Config{}, err
+	}
+	cfg.setDerived()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) setDerived() {
+	if c.SQLite.Path == "" {
+		c.SQLite.Path = filepath.Join(c.DataDir, "reads.db")
+	}
+	if c.Audit.Path == "" {
+		c.Audit.Path = filepath.Join(c.DataDir, "audit.db")
+	}
+	if c.Audit.AnchorFile == "" {
+		c.Audit.AnchorFile = filepath.Join(c.DataDir, "audit-anchor.log")
+	}
+	if c.Audit.SigningKeyFile == "" {
+		c.Audit.SigningKeyFile = filepath.Join(c.DataDir, "audit-signing.key")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+}
+
+var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Validate reports every problem at once, joined, so an operator fixes a config in one pass.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Listen == "" {
+		bad("listen", "must be host:port")
+	}
+	switch c.Backend {
+	case "sqlite":
+	default:
+		bad("backend", "%q is not a supported backend (sqlite)", c.Backend)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.SQLite.MaxConns < 1 {
+		bad("sqlite.max_conns", "must be at least 1")
+	}
+	for i, h := range c.Ingest.APIKeySHA256 {
+		if !hexSHA256.MatchString(h) {
+			bad(fmt.Sprintf("ingest.api_key_sha256[%d]", i), "must be 64 lower-case hex digits (the SHA-256 of the key, never the key)")
+		}
+	}
+	if c.Ingest.MaxBodyBytes < 1024 {
+		bad("ingest.max_body_bytes", "must be at least 1024")
+	}
+	if c.Ingest.MaxLineBytes < 128 || c.Ingest.MaxLineBytes > 1<<20 {
+		bad("ingest.max_line_bytes", "must be between 128 and 1048576")
+	}
+	if c.Ingest.BatchSize < 1 || c.Ingest.BatchSize > 100000 {
+		bad("ingest.batch_size", "must be between 1 and 100000")
+	}
+	if c.Ingest.QueueBatches < 1 {
+		bad("ingest.queue_batches", "must be at least 1")
+	}
+	if c.Ingest.MaxErrors < 1 {
+		bad("ingest.max_errors", "must be at least 1")
+	}
+	if c.Ingest.ClockSkew < 0 {
+		bad("ingest.clock_skew", "must not be negative")
+	}
+	if c.Ingest.RetryAfter < time.Second {
+		bad("ingest.retry_after", "must be at least 1s")
+	}
+	if c.Audit.CheckpointEvery < 1 {
+		bad("audit.checkpoint_every", "must be at least 1")
+	}
+	if c.Audit.CheckpointInterval < time.Second {
+		bad("audit.checkpoint_interval", "must be at least 1s")
+	}
+	if c.Data.Band1 <= 0 {
+		bad("data.band1", "must be positive")
+	}
+	if c.Data.Retention <= c.Data.Band1 {
+		bad("data.retention", "must be longer than data.band1 (%s)", c.Data.Band1)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout", "must be positive")
+	}
+	return errors.Join(errs...)
+}
