@@ -1,0 +1,324 @@
+// Package dextest starts the project's bundled identity provider (Dex, built from
+// deploy/dex) on a free local port for tests, so login is tested against a real OIDC server
+// rather than a fake one.
+package dextest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ClientID is the OAuth2 client the portal uses; deploy/dex/config.yaml.tmpl registers it.
+const ClientID = "anpr-portal"
+
+// Options configure a test Dex.
+type Options struct {
+	// RedirectURIs are the callback URLs the anpr-portal client may use. Dex refuses any other,
+	// so start the portal's listener (e.g. httptest.NewServer) before Dex to know its URL.
+	RedirectURIs []string
+	// ClientSecret of the anpr-portal client; a random one is made when empty.
+	ClientSecret string
+}
+
+// Dex is a running Dex process owned by one test; it stops in the test's cleanup.
+type Dex struct {
+	Issuer       string // e.g. http://127.0.0.1:41234/dex
+	ClientID     string
+	ClientSecret string
+	Users        []User // the demo accounts (DemoUsers)
+
+	tb      testing.TB
+	logPath string
+}
+
+// User returns the demo user with the given username (e.g. "inspector") or fails the test.
+func (d *Dex) User(username string) User {
+	d.tb.Helper()
+	for _, u := range d.Users {
+		if u.Username == username {
+			return u
+		}
+	}
+	d.tb.Fatalf("dextest: no demo user %q", username)
+	return User{}
+}
+
+// Start builds Dex if its cache is stale (the first build takes minutes; later ones nothing),
+// starts it on a free 127.0.0.1 port with a config rendered from deploy/dex/config.yaml.tmpl
+// into tb.TempDir(), and waits until it serves its discovery document. It fails the test, never
+// skips it, when Dex cannot be built or started.
+func Start(tb testing.TB, opts Options) *Dex {
+	tb.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		tb.Fatalf("dextest: %v", err)
+	}
+	bin := build(tb, root)
+	tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "dex", "config.yaml.tmpl"))
+	if err != nil {
+		tb.Fatalf("dextest: read Dex config template: %v", err)
+	}
+	secret := opts.ClientSecret
+	if secret == "" {
+		secret = randomSecret(tb)
+	}
+
+	dir := tb.TempDir()
+	// The port is free when we pick it but another process may take it before Dex binds it;
+	// that race is rare, and a retry with a new port resolves it.
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatalf("dextest: find a free port: %v", err)
+		}
+		cfg, err := renderConfig(string(tmpl), configParams{
+			Port: port, ClientSecret: secret, RedirectURIs: opts.RedirectURIs,
+		})
+		if err != nil {
+			tb.Fatalf("dextest: %v", err)
+		}
+		d := &Dex{
+			Issuer:       fmt.Sprintf("http://127.0.0.1:%d/dex", port),
+			ClientID:     ClientID,
+			ClientSecret: secret,
+			Users:        DemoUsers(),
+			tb:           tb,
+			logPath:      filepath.Join(dir, fmt.Sprintf("dex-%d.log", attempt)),
+		}
+		cfgPath := filepath.Join(dir, fmt.Sprintf("config-%d.yaml", attempt))
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			tb.Fatalf("dextest: write Dex config: %v", err)
+		}
+		err = d.run(bin, cfgPath)
+		if err == nil {
+			return d
+		}
+		if errors.Is(err, errPortTaken) && attempt < attempts {
+			continue
+		}
+		tb.Fatalf("dextest: start Dex: %v\n--- Dex log (%s) ---\n%s", err, d.logPath, d.logTail())
+	}
+}
+
+var errPortTaken = errors.New("port already in use")
+
+// run starts the binary, registers its cleanup and waits until it is ready or has exited.
+func (d *Dex) run(bin, cfgPath string) error {
+	logFile, err := os.Create(d.logPath)
+	if err != nil {
+		return fmt.Errorf("create log file: %w", err)
+	}
+	// exec.Command, not CommandContext: the process must outlive any one context and is stopped
+	// only by the cleanup below.
+	cmd := exec.Command(bin, "serve", cfgPath)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return fmt.Errorf("exec %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		_ = logFile.Close()
+		close(exited)
+	}()
+	d.tb.Cleanup(func() {
+		stop(cmd.Process, exited)
+		if d.tb.Failed() {
+			d.tb.Logf("dextest: Dex log (%s):\n%s", d.logPath, d.logTail())
+		}
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			if strings.Contains(d.logTail(), "address already in use") {
+				return errPortTaken
+			}
+			return fmt.Errorf("dex exited before it was ready: %v", waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("dex not ready at %s within 60s", d.Issuer)
+		case <-tick.C:
+			if d.ready(ctx) {
+				return nil
+			}
+		}
+	}
+}
+
+// ready reports whether our Dex (not some other server that took the port) serves discovery.
+func (d *Dex) ready(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.Issuer+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil {
+		return false
+	}
+	return doc.Issuer == d.Issuer
+}
+
+// stop ends the process this package started: SIGTERM for a clean exit, SIGKILL if it lingers.
+func stop(p *os.Process, exited <-chan struct{}) {
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	_ = p.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = p.Kill()
+		<-exited
+	}
+}
+
+func (d *Dex) logTail() string {
+	b, err := os.ReadFile(d.logPath)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	const max = 4000
+	if len(b) > max {
+		b = b[len(b)-max:]
+	}
+	return string(b)
+}
+
+// build runs deploy/dex/build.sh, which rebuilds only when deploy/dex/go.mod, go.sum, build.sh or the Go
+// toolchain changed, and returns the binary's path. build.sh serialises concurrent callers.
+func build(tb testing.TB, root string) string {
+	tb.Helper()
+	script := filepath.Join(root, "deploy", "dex", "build.sh")
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("bash", script)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("dextest: cannot build Dex with %s (needs the Go toolchain and the Go module proxy "+
+			"or a warm module cache; run `bash deploy/dex/build.sh` to see the full error): %v\n%s",
+			script, err, stderr.String())
+	}
+	if s := strings.TrimSpace(stderr.String()); s != "" {
+		tb.Logf("dextest: %s", s) // only printed when it built: says how long that took
+	}
+	bin := strings.TrimSpace(lastLine(stdout.String()))
+	if bin == "" {
+		tb.Fatalf("dextest: %s printed no binary path", script)
+	}
+	return bin
+}
+
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// repoRoot finds the checkout from the working directory, which `go test` sets to the package
+// under test, so any package in the module can start Dex.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("get working directory: %w", err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "deploy", "dex", "build.sh")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no deploy/dex/build.sh in %s or any parent: run tests from inside the checkout", dir)
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomSecret(tb testing.TB) string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("dextest: random client secret: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+type configParams struct {
+	Port         int
+	ClientSecret string
+	RedirectURIs []string
+}
+
+var placeholder = regexp.MustCompile(`@[A-Z_]+@`)
+
+// renderConfig fills the template's @NAME@ placeholders the same way deploy/dex/run.sh does.
+func renderConfig(tmpl string, p configParams) (string, error) {
+	// Values land inside double-quoted YAML strings; refuse anything that could break out.
+	bad := func(s string) bool { return s == "" || strings.ContainsAny(s, "\"\\\n\r") }
+	if bad(p.ClientSecret) {
+		return "", fmt.Errorf("client secret must be non-empty, without quotes, backslashes or newlines")
+	}
+	quoted := make([]string, len(p.RedirectURIs))
+	for i, u := range p.RedirectURIs {
+		if bad(u) {
+			return "", fmt.Errorf("redirect URI %q must be non-empty, without quotes, backslashes or newlines", u)
+		}
+		quoted[i] = strconv.Quote(u)
+	}
+	out := strings.NewReplacer(
+		"@ISSUER@", fmt.Sprintf("http://127.0.0.1:%d/dex", p.Port),
+		"@HTTP_ADDR@", fmt.Sprintf("127.0.0.1:%d", p.Port),
+		"@CLIENT_SECRET@", p.ClientSecret,
+		"@REDIRECT_URIS@", "["+strings.Join(quoted, ", ")+"]",
+	).Replace(tmpl)
+	// Comments in the template mention the placeholders; only live YAML must be free of them.
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if m := placeholder.FindString(line); m != "" {
+			return "", fmt.Errorf("config template has a placeholder this package does not fill: %s", m)
+		}
+	}
+	return out, nil
+}
