@@ -62,10 +62,12 @@ type Ingest struct {
 
 // Audit configures the audit log.
 type Audit struct {
-	Path               string        `yaml:"path"`        // default <data_dir>/audit.db
-	AnchorFile         string        `yaml:"anchor_file"` // default <data_dir>/audit-anchor.log
-	WitnessURL         string        `yaml:"witness_url"`
-	SigningKeyFile     string        `yaml:"signing_key_file"` // default <data_dir>/audit-signing.key
+	Path       string `yaml:"path"`        // default <data_dir>/audit.db
+	AnchorFile string `yaml:"anchor_file"` // default <data_dir>/audit-anchor.log
+	WitnessURL string `yaml:"witness_url"`
+	// KeyDir holds the checkpoint signing key and the trusted verifier keys (anpr audit keys).
+	KeyDir             string        `yaml:"key_dir"` // default <data_dir>/audit-keys
+	Chain              string        `yaml:"chain"`   // default "main"
 	CheckpointEvery    int           `yaml:"checkpoint_every"`
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
@@ -97,7 +99,7 @@ func Default() Config {
 		},
 		Audit: Audit{
 			CheckpointEvery:    256,
-			CheckpointInterval: 10 * time.Second,
+			CheckpointInterval: 5 * time.Second,
 		},
 		Data: Data{
 			Band1:     90 * 24 * time.Hour,
@@ -145,8 +147,11 @@ func (c *Config) setDerived() {
 	if c.Audit.AnchorFile == "" {
 		c.Audit.AnchorFile = filepath.Join(c.DataDir, "audit-anchor.log")
 	}
-	if c.Audit.SigningKeyFile == "" {
-		c.Audit.SigningKeyFile = filepath.Join(c.DataDir, "audit-signing.key")
+	if c.Audit.KeyDir == "" {
+		c.Audit.KeyDir = filepath.Join(c.DataDir, "audit-keys")
+	}
+	if c.Audit.Chain == "" {
+		c.Audit.Chain = "main"
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen

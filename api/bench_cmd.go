@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/anpr-portal/anpr/internal/bench"
+	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/store/sqlite"
+)
+
+func benchCmd(g *globals) *cobra.Command {
+	var (
+		n        int64
+		queries  int
+		dir      string
+		jsonOut  string
+		markdown string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the portal end to end beside the raw backend and print the table",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := g.load()
+			if err != nil {
+				return err
+			}
+			// Per-request logs would flood the terminal and cost time that no deployment spends on
+			// a terminal; warnings and errors still show.
+			log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			if dir == "" {
+				if dir, err = os.MkdirTemp("", "anpr-bench-"); err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+			}
+			ctx := cmd.Context()
+			rep := bench.Report{Started: time.Now(), Machine: bench.ThisMachine(),
+				Params: fmt.Sprintf("%d synthetic reads (seed 1), %d lookups per query type, SQLite backend", n, queries)}
+			openStore := func(ctx context.Context, path string) (reads.Store, error) {
+				return sqlite.Open(ctx, path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+			}
+			startServer := func(ctx context.Context, store reads.Store) (string, string, func() error, error) {
+				key := newAPIKey()
+				sum := sha256.Sum256([]byte(key))
+				scfg := cfg
+				scfg.Ingest.APIKeySHA256 = []string{hex.EncodeToString(sum[:])}
+				stack, err := newReadStack(ctx, scfg, log, store)
+				if err != nil {
+					return "", "", nil, err
+				}
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					return "", "", nil, err
+				}
+				hs := &http.Server{Handler: stack.server(log).Handler(), ReadHeaderTimeout: 10 * time.Second}
+				go hs.Serve(ln)
+				stop := func() error {
+					sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					return errors.Join(hs.Shutdown(sctx), stack.writer.Close(sctx))
+				}
+				return "http://" + ln.Addr().String(), key, stop, nil
+			}
+			rows, err := bench.RunReads(ctx, bench.ReadOptions{
+				Dir: dir, Reads: n, Seed: 1, Now: time.Now().UTC(), Queries: queries, Uploaders: 2, ChunkLines: 20000,
+				OpenStore: openStore, StartServer: startServer, Progress: cmd.ErrOrStderr(),
+			})
+			if err != nil {
+				return err
+			}
+			rep.Rows = append(rep.Rows, rows...)
+			rep.Duration = time.Since(rep.Started).Round(time.Second).String()
+			rep.Markdown(cmd.OutOrStdout())
+			if jsonOut != "" {
+				b, _ := json.MarshalIndent(rep, "", "  ")
+				if err := os.WriteFile(jsonOut, b, 0o644); err != nil {
+					return err
+				}
+			}
+			if markdown != "" {
+				if err := writeBenchDoc(markdown, rep); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&n, "reads", 10_000_000, "reads to load")
+	cmd.Flags().IntVar(&queries, "queries", 2000, "lookups per query type")
+	cmd.Flags().StringVar(&dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
+	cmd.Flags().StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
+	cmd.Flags().StringVar(&markdown, "markdown", "", "also write the report as a Markdown page (docs/benchmarks.md)")
+	return cmd
+}
+
+func writeBenchDoc(path string, rep bench.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fmt.Fprint(f, `# Benchmarks
+
+Written by `+"`make bench`"+` (`+"`anpr bench --markdown docs/benchmarks.md`"+`). Each row puts the portal's
+end-to-end figure beside the raw backend's for the same work, measured in the same run. Lookups
+have only a raw figure until the search API exists (it comes with the search issue).
+Figures are from one run on a shared 2-core machine: read them as orders of magnitude and ratios.
+
+`)
+	rep.Markdown(f)
+	return f.Close()
+}
+
+func newAPIKey() string {
+	var b [24]byte
+	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+		panic(err)
+	}
+	return "anpr_" + hex.EncodeToString(b[:])
+}

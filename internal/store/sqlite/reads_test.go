@@ -1,0 +1,233 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/store/storetest"
+)
+
+func openReads(t *testing.T, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, opts)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newReads(t *testing.T) *Store {
+	return openReads(t, filepath.Join(t.TempDir(), "reads.db"), Options{})
+}
+
+func TestReadStoreConformance(t *testing.T) {
+	storetest.RunReadStore(t, func(t *testing.T) reads.Store { return newReads(t) })
+}
+
+// The suite's data has few plates, so skeletons and patterns always take the plate-by-plate
+// path. Running it again with a candidate limit of one drives the time-ordered scan that large
+// databases use for vague patterns; both plans must give identical answers.
+func TestReadStoreConformanceScanPlan(t *testing.T) {
+	storetest.RunReadStore(t, func(t *testing.T) reads.Store {
+		s := newReads(t)
+		s.candidateLimit = 1
+		return s
+	})
+}
+
+func TestReadsReopenIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reads.db")
+	r := storetest.Read("CAM-A", "AB12CDE", storetest.T0)
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendReads(t.Context(), []reads.Read{r}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s := openReads(t, path, Options{})
+		var version int
+		if err := s.db.QueryRow(`SELECT version FROM schema_version WHERE component = 'reads'`).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if version != readsSchemaVersion {
+			t.Fatalf("schema version %d, want %d", version, readsSchemaVersion)
+		}
+		res, err := s.AppendReads(t.Context(), []reads.Read{r})
+		if err != nil || res.Duplicates != 1 {
+			t.Fatalf("read did not survive reopening: %+v, %v", res, err)
+		}
+		s.Close()
+	}
+}
+
+func TestReadsNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reads.db")
+	s := openReads(t, path, Options{})
+	if _, err := s.db.Exec(`UPDATE schema_version SET version = 99 WHERE component = 'reads'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(t.Context(), path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "version 99") {
+		t.Fatalf("opening a database from a newer binary: %v, want a version error", err)
+	}
+}
+
+// A hash collision cannot be produced honestly (that would need a SHA-256 prefix collision), so
+// the test plants a different read under the id the next append will compute.
+func TestReadsCollisionIsAnError(t *testing.T) {
+	s := newReads(t)
+	victim := storetest.Read("CAM-A", "AB12CDE", storetest.T0)
+	rowid, err := readsParseID(reads.ReadID(victim.CameraID, victim.SeenAt, victim.VRM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`INSERT INTO reads(id, vrm, skeleton, camera_id, seen_at) VALUES (?, 'ZZ99ZZZ', 'ZZ99ZZZ', 'CAM-X', 1)`,
+		rowid); err != nil {
+		t.Fatal(err)
+	}
+	bystander := storetest.Read("CAM-B", "XY34ZZZ", storetest.T0)
+	_, err = s.AppendReads(t.Context(), []reads.Read{bystander, victim})
+	if !errors.Is(err, reads.ErrConflict) {
+		t.Fatalf("append over a colliding id: %v, want ErrConflict", err)
+	}
+	if _, err := s.GetRead(t.Context(), reads.ReadID(bystander.CameraID, bystander.SeenAt, bystander.VRM)); !errors.Is(err, reads.ErrNotFound) {
+		t.Fatalf("the rest of the batch was committed: %v", err)
+	}
+}
+
+func TestReadsRetentionInChunks(t *testing.T) {
+	s := openReads(t, filepath.Join(t.TempDir(), "reads.db"), Options{DeleteChunk: 7})
+	var batch []reads.Read
+	for i := range 100 {
+		vrm := []string{"AB12CDE", "XY34ZZZ", "HD11AAA"}[i%3]
+		batch = append(batch, storetest.Read("CAM-A", vrm, storetest.T0.Add(-time.Duration(i+1)*time.Minute)))
+	}
+	batch = append(batch, storetest.Read("CAM-A", "XY34ZZZ", storetest.T0)) // survives the cutoff
+	if _, err := s.AppendReads(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DeleteReadsBefore(t.Context(), storetest.T0, []reads.HoldScope{{VRMs: []string{"HD11 AAA"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 67 { // 100 expired, 33 of them HD11AAA (held; the hold's spacing is normalised away)
+		t.Fatalf("deleted %d, want 67", n)
+	}
+	plates := readsTableStrings(t, s, `SELECT vrm FROM plates ORDER BY vrm`)
+	if strings.Join(plates, ",") != "HD11AAA,XY34ZZZ" {
+		t.Fatalf("plates after retention = %v, want the two with reads left", plates)
+	}
+	fts := readsTableStrings(t, s, `SELECT p.vrm FROM plates_fts JOIN plates p ON p.id = plates_fts.rowid
+		WHERE plates_fts MATCH '"12CD"'`)
+	if len(fts) != 0 {
+		t.Fatalf("trigram index still finds %v", fts)
+	}
+	if _, err := s.db.Exec(`INSERT INTO plates_fts(plates_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatalf("FTS index out of step with plates: %v", err)
+	}
+}
+
+func readsTableStrings(t *testing.T, s *Store, query string) []string {
+	t.Helper()
+	rows, err := s.db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Cameras report whole milliseconds but clients may send finer window edges; an edge inside a
+// millisecond must neither drop nor add a read.
+func TestReadsSubMillisecondWindow(t *testing.T) {
+	s := newReads(t)
+	at := storetest.T0
+	r := storetest.Read("CAM-A", "AB12CDE", at)
+	if _, err := s.AppendReads(t.Context(), []reads.Read{r}); err != nil {
+		t.Fatal(err)
+	}
+	half := 500 * time.Microsecond
+	for _, tc := range []struct {
+		from, to time.Time
+		want     int64
+	}{
+		{at.Add(-half), at.Add(half), 1},
+		{at.Add(half), at.Add(time.Second), 0}, // starts after the read
+		{at.Add(-time.Second), at, 0},          // ends exactly at the read
+		{at.Add(-time.Second), at.Add(time.Nanosecond), 1},
+	} {
+		n, err := s.CountReads(t.Context(), reads.Query{Match: reads.MatchExact, Value: "AB12CDE", From: tc.from, To: tc.to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != tc.want {
+			t.Errorf("window [%s, %s): %d reads, want %d", tc.from.Format(time.RFC3339Nano), tc.to.Format(time.RFC3339Nano), n, tc.want)
+		}
+	}
+}
+
+func TestReadsOptions(t *testing.T) {
+	var o Options
+	if err := o.CheckAndSetDefaults(); err != nil {
+		t.Fatal(err)
+	}
+	if o.MaxConns != readsDefaultMaxConns || o.DeleteChunk != readsDefaultDeleteChunk || o.Durability != Normal {
+		t.Fatalf("defaults: %+v", o)
+	}
+	bad := Options{MaxConns: -1, DeleteChunk: -5, Durability: 7}
+	err := bad.CheckAndSetDefaults()
+	if !errors.Is(err, reads.ErrInvalid) {
+		t.Fatalf("invalid options: %v", err)
+	}
+	for _, want := range []string{"max conns", "delete chunk", "durability"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not report %s", err, want)
+		}
+	}
+}
+
+func TestReadsImageHashes(t *testing.T) {
+	s := newReads(t)
+	r := storetest.Read("CAM-A", "AB12CDE", storetest.T0)
+	r.PatchSHA = strings.Repeat("AB", 32) // upper-case hex is accepted and comes back lower-case
+	if _, err := s.AppendReads(t.Context(), []reads.Read{r}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRead(t.Context(), reads.ReadID(r.CameraID, r.SeenAt, r.VRM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PatchSHA != strings.Repeat("ab", 32) || got.OverviewSHA != "" {
+		t.Fatalf("hashes = %q, %q", got.PatchSHA, got.OverviewSHA)
+	}
+	for _, bad := range []string{"abc", strings.Repeat("zz", 32), strings.Repeat("ab", 33)} {
+		r := storetest.Read("CAM-B", "AB12CDE", storetest.T0)
+		r.OverviewSHA = bad
+		if _, err := s.AppendReads(t.Context(), []reads.Read{r}); !errors.Is(err, reads.ErrInvalid) {
+			t.Errorf("overview hash %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+}
