@@ -3,21 +3,22 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/bench"
+	"github.com/anpr-portal/anpr/internal/config"
+	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
@@ -54,26 +55,7 @@ func benchCmd(g *globals) *cobra.Command {
 				return sqlite.Open(ctx, path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
 			}
 			startServer := func(ctx context.Context, store reads.Store) (string, string, func() error, error) {
-				key := newAPIKey()
-				sum := sha256.Sum256([]byte(key))
-				scfg := cfg
-				scfg.Ingest.APIKeySHA256 = []string{hex.EncodeToString(sum[:])}
-				stack, err := newReadStack(ctx, scfg, log, store)
-				if err != nil {
-					return "", "", nil, err
-				}
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					return "", "", nil, err
-				}
-				hs := &http.Server{Handler: stack.server(log).Handler(), ReadHeaderTimeout: 10 * time.Second}
-				go hs.Serve(ln)
-				stop := func() error {
-					sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					defer cancel()
-					return errors.Join(hs.Shutdown(sctx), stack.writer.Close(sctx))
-				}
-				return "http://" + ln.Addr().String(), key, stop, nil
+				return benchServer(ctx, cfg, log, dir, store)
 			}
 			rows, err := bench.RunReads(ctx, bench.ReadOptions{
 				Dir: dir, Reads: n, Seed: 1, Now: time.Now().UTC(), Queries: queries, Uploaders: 2, ChunkLines: 20000,
@@ -125,10 +107,49 @@ Figures are from one run on a shared 2-core machine: read them as orders of magn
 	return f.Close()
 }
 
-func newAPIKey() string {
-	var b [24]byte
-	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
-		panic(err)
+// benchServer runs the real portal (identity, policy, audit, ingest) over store on loopback and
+// issues it an ingest API key, exactly as a camera back-office would be given one.
+func benchServer(ctx context.Context, cfg config.Config, log *slog.Logger, dir string, store reads.Store) (string, string, func() error, error) {
+	cfg.DataDir = filepath.Join(dir, "portal")
+	cfg.Audit = config.Default().Audit
+	cfg.Audit.Path = filepath.Join(cfg.DataDir, "audit.db")
+	cfg.Audit.AnchorFile = filepath.Join(cfg.DataDir, "audit-anchor.log")
+	cfg.Audit.KeyDir = filepath.Join(cfg.DataDir, "audit-keys")
+	cfg.Audit.Chain = "main"
+	cfg.Identity.Path = filepath.Join(cfg.DataDir, "identity.db")
+	cfg.Identity.SessionKeyFile = filepath.Join(cfg.DataDir, "session.key")
+	// Machine clients never talk to the IdP, so the bench needs none; discovery is lazy.
+	cfg.Identity.Issuer, cfg.Identity.ClientID = "http://127.0.0.1:9/bench-has-no-idp", "anpr-portal"
+	cfg.Identity.RedirectURL = "http://127.0.0.1:8080/auth/callback"
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", "", nil, err
 	}
-	return "anpr_" + hex.EncodeToString(b[:])
+	if _, err := audit.InitKeys(cfg.Audit.KeyDir, "anpr-bench", rand.Reader); err != nil {
+		return "", "", nil, err
+	}
+	a, err := openApp(ctx, cfg, log, store)
+	if err != nil {
+		return "", "", nil, err
+	}
+	key, _, err := a.ident.CreateAPIKeyAsOperator(ctx, "bench", identity.APIKeyRequest{Name: "bench", Scopes: []string{identity.ScopeReadsIngest}})
+	if err != nil {
+		a.close(context.Background())
+		return "", "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		a.close(context.Background())
+		return "", "", nil, err
+	}
+	hs := &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	stop := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		// The store belongs to the caller: close everything else, leave the store open.
+		herr := hs.Shutdown(sctx)
+		werr := a.reads.writer.Close(sctx)
+		return errors.Join(herr, werr, a.idStore.Close(), a.auditLog.Close())
+	}
+	return "http://" + ln.Addr().String(), key, stop, nil
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -27,10 +26,11 @@ type Config struct {
 	// PublicURL is where users reach the portal; printed at start and used for links.
 	PublicURL string `yaml:"public_url"`
 
-	SQLite SQLite `yaml:"sqlite"`
-	Ingest Ingest `yaml:"ingest"`
-	Audit  Audit  `yaml:"audit"`
-	Data   Data   `yaml:"data"`
+	SQLite   SQLite   `yaml:"sqlite"`
+	Identity Identity `yaml:"identity"`
+	Ingest   Ingest   `yaml:"ingest"`
+	Audit    Audit    `yaml:"audit"`
+	Data     Data     `yaml:"data"`
 
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests and ingest batches get this long.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -42,14 +42,29 @@ type SQLite struct {
 	MaxConns int    `yaml:"max_conns"`
 }
 
+// Identity configures login through the force's OIDC identity provider and the portal's sessions.
+// Machine clients use API keys that the ANPR manager issues (anpr apikey create bootstraps one).
+type Identity struct {
+	Issuer       string `yaml:"issuer"` // e.g. http://127.0.0.1:5556/dex for the bundled Dex
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	RedirectURL  string `yaml:"redirect_url"` // default <public_url>/auth/callback
+	// AllowInsecureCookies drops the Secure flag so a browser keeps the session over plain http;
+	// refused unless the portal runs on localhost/127.0.0.1 (make run's demo).
+	AllowInsecureCookies bool   `yaml:"allow_insecure_cookies"`
+	SessionKeyFile       string `yaml:"session_key_file"` // default <data_dir>/session.key
+	Path                 string `yaml:"path"`             // sessions, keys, grants; default <data_dir>/identity.db
+	// AccessTokenAudience, when set, lets API clients present IdP access tokens for this audience.
+	AccessTokenAudience string        `yaml:"access_token_audience"`
+	SessionTTL          time.Duration `yaml:"session_ttl"`
+	SessionIdleTTL      time.Duration `yaml:"session_idle_ttl"`
+}
+
 // Ingest configures the read ingest path.
 type Ingest struct {
-	// APIKeySHA256 lists hex SHA-256 hashes of the API keys allowed to push reads. Keys themselves
-	// are never stored. With no hash configured, ingest over HTTP refuses every request.
-	APIKeySHA256 []string `yaml:"api_key_sha256"`
-	MaxBodyBytes int64    `yaml:"max_body_bytes"`
-	MaxLineBytes int      `yaml:"max_line_bytes"`
-	BatchSize    int      `yaml:"batch_size"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxLineBytes int   `yaml:"max_line_bytes"`
+	BatchSize    int   `yaml:"batch_size"`
 	// QueueBatches is how many batches may wait for the writer before new uploads get 429.
 	QueueBatches int `yaml:"queue_batches"`
 	// MaxErrors caps the per-line errors listed in one response; the count is always complete.
@@ -138,6 +153,9 @@ func Load(path string, environ []string) (Config, error) {
 }
 
 func (c *Config) setDerived() {
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
 	if c.SQLite.Path == "" {
 		c.SQLite.Path = filepath.Join(c.DataDir, "reads.db")
 	}
@@ -147,18 +165,35 @@ func (c *Config) setDerived() {
 	if c.Audit.AnchorFile == "" {
 		c.Audit.AnchorFile = filepath.Join(c.DataDir, "audit-anchor.log")
 	}
+	if c.Identity.RedirectURL == "" {
+		c.Identity.RedirectURL = strings.TrimRight(c.PublicURL, "/") + "/auth/callback"
+	}
+	if c.Identity.SessionKeyFile == "" {
+		c.Identity.SessionKeyFile = filepath.Join(c.DataDir, "session.key")
+	}
+	if c.Identity.Path == "" {
+		c.Identity.Path = filepath.Join(c.DataDir, "identity.db")
+	}
 	if c.Audit.KeyDir == "" {
 		c.Audit.KeyDir = filepath.Join(c.DataDir, "audit-keys")
 	}
 	if c.Audit.Chain == "" {
 		c.Audit.Chain = "main"
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Listen
-	}
 }
 
-var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// ValidateServe reports what serving needs beyond Validate: an identity provider. Commands that
+// only load or check data (seed, ingest, audit verify) run without one.
+func (c *Config) ValidateServe() error {
+	var errs []error
+	if c.Identity.Issuer == "" {
+		errs = append(errs, errors.New("identity.issuer: is required to serve: the OIDC issuer URL of the identity provider (make run uses the bundled Dex)"))
+	}
+	if c.Identity.ClientID == "" {
+		errs = append(errs, errors.New("identity.client_id: is required to serve"))
+	}
+	return errors.Join(errs...)
+}
 
 // Validate reports every problem at once, joined, so an operator fixes a config in one pass.
 func (c *Config) Validate() error {
@@ -181,11 +216,6 @@ func (c *Config) Validate() error {
 	}
 	if c.SQLite.MaxConns < 1 {
 		bad("sqlite.max_conns", "must be at least 1")
-	}
-	for i, h := range c.Ingest.APIKeySHA256 {
-		if !hexSHA256.MatchString(h) {
-			bad(fmt.Sprintf("ingest.api_key_sha256[%d]", i), "must be 64 lower-case hex digits (the SHA-256 of the key, never the key)")
-		}
 	}
 	if c.Ingest.MaxBodyBytes < 1024 {
 		bad("ingest.max_body_bytes", "must be at least 1024")

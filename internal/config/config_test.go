@@ -17,13 +17,19 @@ func writeFile(t *testing.T, body string) string {
 	return p
 }
 
+// idp is the minimum every valid config needs: where people log in.
+var idp = []string{"ANPR_IDENTITY_ISSUER=http://127.0.0.1:5556/dex", "ANPR_IDENTITY_CLIENT_ID=anpr-portal"}
+
 func TestLoadDefaultsAndDerived(t *testing.T) {
-	cfg, err := Load("", nil)
+	cfg, err := Load("", idp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.SQLite.Path != filepath.Join("data", "reads.db") || cfg.Audit.Path != filepath.Join("data", "audit.db") {
 		t.Fatalf("derived paths wrong: %+v", cfg)
+	}
+	if cfg.Identity.RedirectURL != "http://127.0.0.1:8080/auth/callback" {
+		t.Fatalf("redirect URL not derived from public URL: %q", cfg.Identity.RedirectURL)
 	}
 	if cfg.Data.Band1 != 90*24*time.Hour || cfg.Data.Retention != 365*24*time.Hour {
 		t.Fatalf("data-age defaults wrong: %+v", cfg.Data)
@@ -32,28 +38,24 @@ func TestLoadDefaultsAndDerived(t *testing.T) {
 
 func TestFileThenEnvOverride(t *testing.T) {
 	p := writeFile(t, "listen: 127.0.0.1:9000\ningest:\n  batch_size: 100\n")
-	cfg, err := Load(p, []string{"ANPR_INGEST_BATCH_SIZE=250", "ANPR_DATA_RETENTION=4000h",
-		"ANPR_INGEST_API_KEY_SHA256=" + strings.Repeat("a", 64) + "," + strings.Repeat("b", 64), "PATH=/bin"})
+	cfg, err := Load(p, append([]string{"ANPR_INGEST_BATCH_SIZE=250", "ANPR_DATA_RETENTION=4000h", "PATH=/bin"}, idp...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Listen != "127.0.0.1:9000" || cfg.Ingest.BatchSize != 250 || cfg.Data.Retention != 4000*time.Hour {
 		t.Fatalf("overrides not applied: %+v", cfg)
 	}
-	if len(cfg.Ingest.APIKeySHA256) != 2 {
-		t.Fatalf("list override: %v", cfg.Ingest.APIKeySHA256)
-	}
 }
 
 func TestEmptyFileIsDefaults(t *testing.T) {
-	if _, err := Load(writeFile(t, ""), nil); err != nil {
+	if _, err := Load(writeFile(t, ""), idp); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // Every problem is reported together, so an operator fixes the file in one pass.
 func TestValidateReportsEverything(t *testing.T) {
-	p := writeFile(t, "backend: oracle\nlog_level: chatty\ningest:\n  batch_size: 0\n  api_key_sha256: [notahash]\ndata:\n  retention: 1h\n")
+	p := writeFile(t, "backend: oracle\nlog_level: chatty\ningest:\n  batch_size: 0\ndata:\n  retention: 1h\n")
 	_, err := Load(p, []string{"ANPR_INGEST_MAX_LINE_BYTES=lots", "ANPR_NO_SUCH=1"})
 	if err == nil {
 		t.Fatal("invalid config accepted")
@@ -65,15 +67,32 @@ func TestValidateReportsEverything(t *testing.T) {
 		}
 	}
 	_, err = Load(p, nil)
-	for _, want := range []string{"backend", "log_level", "ingest.batch_size", "api_key_sha256[0]", "data.retention"} {
+	for _, want := range []string{"backend", "log_level", "ingest.batch_size", "data.retention"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
 		}
 	}
 }
 
+func TestServeNeedsAnIdentityProvider(t *testing.T) {
+	cfg, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.ValidateServe()
+	for _, want := range []string{"identity.issuer", "identity.client_id"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	cfg, _ = Load("", idp)
+	if err := cfg.ValidateServe(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestUnknownYAMLKeyRejected(t *testing.T) {
-	_, err := Load(writeFile(t, "lissten: :80\n"), nil)
+	_, err := Load(writeFile(t, "lissten: :80\n"), idp)
 	if err == nil || !strings.Contains(err.Error(), "lissten") {
 		t.Fatalf("misspelt key not reported: %v", err)
 	}

@@ -44,6 +44,7 @@ var ignoredEnv = map[string]bool{
 	"ANPR_CONFIG":         true,
 	"ANPR_TEST_ES_URL":    true,
 	"ANPR_INGEST_API_KEY": true, // the ingest CLI's key for --server; never stored in config
+	"ANPR_DEMO":           true, // make run's banner
 }
 
 // EnvNames lists every environment variable the config understands, for the README and --help.

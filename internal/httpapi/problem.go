@@ -6,6 +6,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 )
@@ -53,6 +56,18 @@ var problemTitles = map[string]string{
 // problemFor maps domain error kinds to HTTP status and code: the one place this happens.
 func problemFor(err error) (int, string) {
 	switch {
+	case errors.Is(err, identity.ErrUnauthenticated):
+		return http.StatusUnauthorized, CodeUnauthenticated
+	case errors.Is(err, identity.ErrForbidden):
+		return http.StatusForbidden, CodeForbidden
+	case errors.Is(err, identity.ErrInvalid), errors.Is(err, authz.ErrInvalid), errors.Is(err, audit.ErrInvalid):
+		return http.StatusBadRequest, CodeBadRequest
+	case errors.Is(err, identity.ErrNotFound), errors.Is(err, audit.ErrNotFound):
+		return http.StatusNotFound, CodeNotFound
+	case errors.Is(err, identity.ErrConflict):
+		return http.StatusConflict, CodeConflict
+	case errors.Is(err, audit.ErrUnavailable), errors.Is(err, identity.ErrUnavailable):
+		return http.StatusServiceUnavailable, CodeUnavailable
 	case errors.Is(err, reads.ErrInvalid):
 		return http.StatusBadRequest, CodeBadRequest
 	case errors.Is(err, reads.ErrNotFound):

@@ -4,8 +4,10 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -13,6 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
 )
 
@@ -21,31 +26,56 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// AuditLog is the audit log as the server uses it: append (denials), read and scan (review,
+// transparency), and the newest checkpoint.
+type AuditLog interface {
+	audit.Log
+	audit.Scanner
+}
+
 // Deps is everything the server needs; api/main.go builds it.
 type Deps struct {
-	Log      *slog.Logger
-	Store    Pinger
-	Ingest   *IngestService
-	Registry *prometheus.Registry
+	Log          *slog.Logger
+	Store        Pinger
+	Ingest       *IngestService
+	Registry     *prometheus.Registry
+	Identity     *identity.Service
+	Authz        *authz.Authorizer
+	Audit        AuditLog
+	Reviewer     audit.Reviewer
+	Transparency *audit.Transparency
+	AuditKeys    string // the trusted checkpoint verifier keys, published as text
 }
 
 // IngestService is the ingest path as the handler sees it.
 type IngestService struct {
 	Pipeline     func() *ingest.Pipeline // a fresh pipeline per upload
 	Writer       *ingest.Writer
-	Keys         *APIKeys
 	MaxBodyBytes int64
 	RetryAfter   time.Duration
 }
 
-// Server holds the router.
+// Server holds the router and the permission every route declared.
 type Server struct {
 	deps   Deps
 	engine *gin.Engine
+	perms  map[string]Permission // "METHOD /path" -> permission
 }
 
-// New builds the router. Every route is registered here, in one table, so the permission walk of
-// the identity issue can see them all.
+// handle registers a route with its permission; it is the only way routes are added.
+func (s *Server) handle(method, path string, perm Permission, h gin.HandlerFunc) {
+	s.perms[method+" "+strings.ReplaceAll(path, `\:`, ":")] = perm
+	s.engine.Handle(method, path, s.gate(perm), h)
+}
+
+// PermissionOf returns the permission declared for a route as gin lists it.
+func (s *Server) PermissionOf(method, path string) (Permission, bool) {
+	p, ok := s.perms[method+" "+strings.ReplaceAll(path, `\:`, ":")]
+	return p, ok
+}
+
+// New builds the router. Every route is registered here, in one table, each with the permission
+// it needs; TestEveryRouteDeclaresAPermission walks the table.
 func New(d Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -54,19 +84,43 @@ func New(d Deps) *Server {
 	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anpr_ingest_queue_batches", Help: "Ingest batches waiting for the writer.",
 	}, func() float64 { return float64(d.Ingest.Writer.QueueDepth()) }))
-	e.Use(withRequestID(d.Log), recoverProblem(), securityHeaders(), accessLog(m))
+	s := &Server{deps: d, engine: e, perms: map[string]Permission{}}
+	e.Use(withRequestID(d.Log), recoverProblem(), securityHeaders(), accessLog(m), s.authenticate)
 	e.NoRoute(func(c *gin.Context) { abortProblem(c, http.StatusNotFound, CodeNotFound, "no such route", nil) })
 	e.NoMethod(func(c *gin.Context) {
 		abortProblem(c, http.StatusMethodNotAllowed, CodeBadRequest, "method not allowed on this route", nil)
 	})
 
-	s := &Server{deps: d, engine: e}
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
-	v1 := e.Group("/api/v1")
+	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
+	s.handle(get, "/healthz", Public, s.healthz)
+	s.handle(get, "/readyz", Public, s.readyz)
+	s.handle(get, "/metrics", Public, gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+
+	s.handle(get, "/auth/login", Public, s.login)
+	s.handle(get, "/auth/callback", Public, s.callback)
+	s.handle(post, "/auth/logout", Authenticated, s.logout)
+	s.handle(get, "/api/v1/me", Authenticated, s.me)
+
 	// "\\:" is gin's escape for a literal colon (the AIP-136 custom-method style "reads:bulk").
-	v1.POST("/reads\\:bulk", s.requireAPIKey("reads:ingest"), s.bulkIngest)
+	s.handle(post, "/api/v1/reads\\:bulk", Requires(authz.ReadsIngest), s.bulkIngest)
+
+	s.handle(get, "/api/v1/transparency", Public, s.transparency)
+	s.handle(get, "/api/v1/audit/public-keys", Public, s.publicKeys)
+	read := Requires(authz.AuditRead).About(actorTarget).WithReason(queryReason)
+	s.handle(get, "/api/v1/audit/events", read, s.auditEvents)
+	s.handle(get, "/api/v1/audit/users/:subject/timeline", read, s.auditTimeline)
+	s.handle(get, "/api/v1/audit/sample", read, s.auditSample)
+	s.handle(get, "/api/v1/audit/anomalies", read, s.auditAnomalies)
+	s.handle(get, "/api/v1/audit/checkpoint", Requires(authz.AuditRead), s.auditCheckpoint)
+	s.handle(get, "/api/v1/audit/export", Requires(authz.AuditExport).About(actorTarget).WithReason(queryReason), s.auditExport)
+
+	s.handle(get, "/api/v1/admin/api-keys", Requires(authz.AdminAPIKeys), s.listAPIKeys)
+	s.handle(post, "/api/v1/admin/api-keys", Requires(authz.AdminAPIKeys), s.createAPIKey)
+	s.handle(del, "/api/v1/admin/api-keys/:id", Requires(authz.AdminAPIKeys), s.revokeAPIKey)
+	s.handle(get, "/api/v1/admin/grants", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "grants", nil }), s.listGrants)
+	s.handle(post, "/api/v1/admin/grants", Requires(authz.AdminGrants).About(grantTarget), s.createGrant)
+	s.handle(del, "/api/v1/admin/grants/:id", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "grant:" + c.Param("id"), nil }), s.revokeGrant)
+	s.handle(get, "/api/v1/admin/users", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "users", nil }), s.listUsers)
 	return s
 }
 
@@ -95,6 +149,12 @@ func (s *Server) readyz(c *gin.Context) {
 		ready = false
 	} else {
 		checks["store"] = "ok"
+	}
+	if _, err := s.deps.Audit.LatestCheckpoint(ctx); err != nil && !errors.Is(err, audit.ErrNotFound) {
+		checks["audit"] = err.Error()
+		ready = false
+	} else {
+		checks["audit"] = "ok"
 	}
 	if s.deps.Ingest.Writer.Alive() {
 		checks["ingest_writer"] = "ok"

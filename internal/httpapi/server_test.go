@@ -2,8 +2,7 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,27 +14,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/httpapi"
+	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/policies"
 )
 
-const testKey = "anpr_test_key_0123456789"
-
 type harness struct {
-	srv    *httptest.Server
-	store  *sqlite.Store
-	writer *ingest.Writer
+	srv      *httptest.Server
+	store    *sqlite.Store
+	writer   *ingest.Writer
+	auditLog *sqlite.AuditLog
+	ident    *identity.Service
+	idStore  *sqlite.IdentityStore
+	server   *httpapi.Server
+	key      string // an API key with scope reads:ingest
 }
 
 func newHarness(t *testing.T, queue int) *harness { return newHarnessWith(t, queue, nil) }
 
-// newHarnessWith lets a test put a faulty disk (wrap) between the writer and the store.
+// newHarnessWith builds the real stack (SQLite reads, audit log, identity, Casbin policy) and
+// lets a test put a faulty disk (wrap) between the ingest writer and the store.
 func newHarnessWith(t *testing.T, queue int, wrap func(reads.Appender) reads.Appender) *harness {
 	t.Helper()
+	return newHarnessIdP(t, queue, wrap, "http://127.0.0.1:9/no-idp", "")
+}
+
+func newHarnessIdP(t *testing.T, queue int, wrap func(reads.Appender) reads.Appender, issuer, secret string) *harness {
+	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "reads.db"), sqlite.Options{})
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "reads.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,20 +68,57 @@ func newHarnessWith(t *testing.T, queue int, wrap func(reads.Appender) reads.App
 	w := ingest.NewWriter(app, queue)
 	t.Cleanup(func() { w.Close(context.Background()) })
 	v := &ingest.Validator{Cameras: cams, Now: time.Now, ClockSkew: time.Minute}
-	sum := sha256.Sum256([]byte(testKey))
+
+	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := audit.LoadKeyring(filepath.Join(dir, "keys"))
+	al, err := sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer, CheckpointEvery: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { al.Close() })
+	ist, err := sqlite.OpenIdentityStore(ctx, filepath.Join(dir, "identity.db"), sqlite.IdentityOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ist.Close() })
+	srv := httptest.NewUnstartedServer(nil)
+	ident, err := identity.NewService(identity.Config{
+		Issuer: issuer, ClientID: "anpr-portal", ClientSecret: secret,
+		RedirectURL: "http://" + srv.Listener.Addr().String() + "/auth/callback", AllowInsecureCookies: true,
+		SigningKeyFile: filepath.Join(dir, "session.key"),
+	}, identity.Deps{Store: ist, Audit: al, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	az, err := authz.New(authz.Config{}, authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := httpapi.New(httpapi.Deps{
 		Log: log, Store: store, Registry: httpapi.NewRegistry(),
 		Ingest: &httpapi.IngestService{
 			Pipeline: func() *ingest.Pipeline {
 				return &ingest.Pipeline{Validator: v, Writer: w, BatchSize: 100, MaxLineBytes: 1024, MaxErrors: 10, SubmitWait: time.Second}
 			},
-			Writer: w, Keys: httpapi.NewAPIKeys([]string{hex.EncodeToString(sum[:])}),
-			MaxBodyBytes: 4096, RetryAfter: 3 * time.Second,
+			Writer: w, MaxBodyBytes: 4096, RetryAfter: 3 * time.Second,
 		},
+		Identity: ident, Authz: az, Audit: al, Reviewer: audit.Reviewer{Log: al},
+		Transparency: audit.NewTransparency(nil), AuditKeys: keys.Text(),
 	})
-	srv := httptest.NewServer(s.Handler())
+	srv.Config.Handler = s.Handler()
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return &harness{srv: srv, store: store, writer: w}
+	key, _, err := ident.CreateAPIKeyAsOperator(ctx, "test", identity.APIKeyRequest{Name: "camera feed", Scopes: []string{identity.ScopeReadsIngest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{srv: srv, store: store, writer: w, auditLog: al, ident: ident, idStore: ist, server: s, key: key}
 }
 
 func (h *harness) post(t *testing.T, body string, hdr map[string]string) (*http.Response, map[string]any) {
@@ -102,8 +152,8 @@ func TestIngestRefusesWithoutValidKey(t *testing.T) {
 	h := newHarness(t, 4)
 	for name, hdr := range map[string]map[string]string{
 		"none":         nil,
-		"wrong":        {"Authorization": "Bearer not-the-key"},
-		"basic":        {"Authorization": "Basic " + testKey},
+		"wrong":        {"Authorization": "Bearer anpr_not-the-key"},
+		"basic":        {"Authorization": "Basic " + h.key},
 		"empty bearer": {"Authorization": "Bearer "},
 	} {
 		resp, body := h.post(t, ndjson(2), hdr)
@@ -123,7 +173,7 @@ func TestIngestRefusesWithoutValidKey(t *testing.T) {
 func TestIngestAcceptsAndReportsLines(t *testing.T) {
 	h := newHarness(t, 4)
 	body := ndjson(2) + "not json\n"
-	for _, hdr := range []map[string]string{{"Authorization": "Bearer " + testKey}, {"X-API-Key": testKey}} {
+	for _, hdr := range []map[string]string{{"Authorization": "Bearer " + h.key}, {"X-API-Key": h.key}} {
 		resp, rep := h.post(t, body, hdr)
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d %v", resp.StatusCode, rep)
@@ -140,17 +190,17 @@ func TestIngestAcceptsAndReportsLines(t *testing.T) {
 
 func TestIngestRequestLevelErrors(t *testing.T) {
 	h := newHarness(t, 4)
-	auth := map[string]string{"Authorization": "Bearer " + testKey}
+	auth := map[string]string{"Authorization": "Bearer " + h.key}
 	resp, body := h.post(t, ndjson(100), auth) // > 4096 bytes declared
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || body["code"] != httpapi.CodeTooLarge {
 		t.Errorf("oversized: %d %v", resp.StatusCode, body)
 	}
-	resp, body = h.post(t, ndjson(1), map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "application/xml"})
+	resp, body = h.post(t, ndjson(1), map[string]string{"Authorization": "Bearer " + h.key, "Content-Type": "application/xml"})
 	if resp.StatusCode != http.StatusUnsupportedMediaType || body["code"] != httpapi.CodeUnsupportedMedia {
 		t.Errorf("content type: %d %v", resp.StatusCode, body)
 	}
 	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/v1/reads:bulkk", strings.NewReader(ndjson(1)))
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Authorization", "Bearer "+h.key)
 	r2, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +235,7 @@ func TestIngestSaturatedGets429WithRetryAfter(t *testing.T) {
 	if !h.writer.Saturated() {
 		t.Fatal("writer never saturated behind a stalled disk")
 	}
-	resp, body := h.post(t, ndjson(1), map[string]string{"Authorization": "Bearer " + testKey})
+	resp, body := h.post(t, ndjson(1), map[string]string{"Authorization": "Bearer " + h.key})
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "3" || body["code"] != httpapi.CodeRateLimited {
 		t.Fatalf("want 429 with Retry-After 3: %d %v %v", resp.StatusCode, resp.Header, body)
 	}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/config"
+	"github.com/anpr-portal/anpr/internal/httpapi"
+	"github.com/anpr-portal/anpr/internal/identity"
+	"github.com/anpr-portal/anpr/internal/ingest"
+	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/policies"
+)
+
+// readStack is the read store with the ingest path in front of it, shared by serve and ingest.
+type readStack struct {
+	store  reads.Store
+	writer *ingest.Writer
+	valid  *ingest.Validator
+	cfg    config.Config
+}
+
+func openReadStack(ctx context.Context, cfg config.Config, log *slog.Logger) (*readStack, error) {
+	if err := os.MkdirAll(filepath.Dir(cfg.SQLite.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	store, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+	if err != nil {
+		return nil, err
+	}
+	st, err := newReadStack(ctx, cfg, log, store)
+	if err != nil {
+		store.Close()
+	}
+	return st, err
+}
+
+// newReadStack puts the ingest path in front of an open store.
+func newReadStack(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store) (*readStack, error) {
+	cams, err := ingest.NewCameraCache(ctx, store, time.Now, 10*time.Second, log)
+	if err != nil {
+		return nil, fmt.Errorf("load camera registry: %w", err)
+	}
+	return &readStack{
+		store:  store,
+		writer: ingest.NewWriter(store, cfg.Ingest.QueueBatches),
+		valid:  &ingest.Validator{Cameras: cams, Now: time.Now, ClockSkew: cfg.Ingest.ClockSkew},
+		cfg:    cfg,
+	}, nil
+}
+
+func (s *readStack) pipeline() *ingest.Pipeline {
+	return &ingest.Pipeline{
+		Validator:    s.valid,
+		Writer:       s.writer,
+		BatchSize:    s.cfg.Ingest.BatchSize,
+		MaxLineBytes: s.cfg.Ingest.MaxLineBytes,
+		MaxErrors:    s.cfg.Ingest.MaxErrors,
+		SubmitWait:   30 * time.Second,
+	}
+}
+
+// close drains the writer (every queued batch is stored) and then closes the store.
+func (s *readStack) close(ctx context.Context) error {
+	werr := s.writer.Close(ctx)
+	return errors.Join(werr, s.store.Close())
+}
+
+// app is the whole portal: reads, audit, identity, policy and the HTTP API over them.
+type app struct {
+	reads    *readStack
+	auditLog *sqlite.AuditLog
+	idStore  *sqlite.IdentityStore
+	ident    *identity.Service
+	server   *httpapi.Server
+}
+
+// openApp wires every part over an already opened read store.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store) (a *app, err error) {
+	a = &app{}
+	defer func() {
+		if err != nil {
+			a.close(context.Background())
+		}
+	}()
+	if a.reads, err = newReadStack(ctx, cfg, log, store); err != nil {
+		return nil, err
+	}
+	var keys audit.Keyring
+	if a.auditLog, keys, err = openAuditLog(ctx, cfg, time.Now); err != nil {
+		return nil, err
+	}
+	if a.idStore, err = sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{}); err != nil {
+		return nil, err
+	}
+	if a.ident, err = identity.NewService(identityConfig(cfg), identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention}},
+		authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	a.server = httpapi.New(httpapi.Deps{
+		Log:      log,
+		Store:    store,
+		Registry: httpapi.NewRegistry(),
+		Ingest: &httpapi.IngestService{
+			Pipeline:     a.reads.pipeline,
+			Writer:       a.reads.writer,
+			MaxBodyBytes: cfg.Ingest.MaxBodyBytes,
+			RetryAfter:   cfg.Ingest.RetryAfter,
+		},
+		Identity:     a.ident,
+		Authz:        az,
+		Audit:        a.auditLog,
+		Reviewer:     audit.Reviewer{Log: a.auditLog},
+		Transparency: audit.NewTransparency(nil),
+		AuditKeys:    keys.Text(),
+	})
+	return a, nil
+}
+
+func identityConfig(cfg config.Config) identity.Config {
+	ic := identity.Config{
+		Issuer:               cfg.Identity.Issuer,
+		ClientID:             cfg.Identity.ClientID,
+		ClientSecret:         cfg.Identity.ClientSecret,
+		RedirectURL:          cfg.Identity.RedirectURL,
+		PostLogoutURL:        cfg.PublicURL,
+		AllowInsecureCookies: cfg.Identity.AllowInsecureCookies,
+		SigningKeyFile:       cfg.Identity.SessionKeyFile,
+		SessionTTL:           cfg.Identity.SessionTTL,
+		SessionIdleTTL:       cfg.Identity.SessionIdleTTL,
+	}
+	ic.AccessTokens.Audience = cfg.Identity.AccessTokenAudience
+	return ic
+}
+
+// close stops the HTTP-facing parts in order: drain ingest, then the stores and the audit log
+// (last, so everything before it could still be recorded).
+func (a *app) close(ctx context.Context) error {
+	var errs []error
+	if a.reads != nil {
+		errs = append(errs, a.reads.close(ctx))
+	}
+	if a.idStore != nil {
+		errs = append(errs, a.idStore.Close())
+	}
+	if a.auditLog != nil {
+		errs = append(errs, a.auditLog.Close())
+	}
+	return errors.Join(errs...)
+}
