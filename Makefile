@@ -8,38 +8,64 @@ DEMO_READS ?= 1000000
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export ANPR_DATA_DIR := $(DATA)
 
-.PHONY: all build run test test-go fuzz bench lint clean demo-data
+.PHONY: all build run test fuzz bench lint clean demo-data dex
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./api
 
-# First run seeds a demo database (about $(DEMO_READS) reads, ~1 min) and makes a demo ingest key;
-# later runs reuse both. Ctrl-C stops the server gracefully.
-run: build demo-data
-	@echo
-	@echo "  Demo ingest key (for POST /api/v1/reads:bulk): $$(cat $(DATA)/ingest-demo.key)"
-	@echo "  e.g. $(BIN) seed --reads 10000 --seed 7 --ndjson /tmp/r.ndjson && \\"
-	@echo "       ANPR_INGEST_API_KEY=$$(cat $(DATA)/ingest-demo.key) $(BIN) ingest --server http://127.0.0.1:8080 /tmp/r.ndjson"
-	@echo
-	ANPR_INGEST_API_KEY_SHA256=$$(cat $(DATA)/ingest-demo.key.sha256) $(BIN) serve
+PORT       ?= 8080
+DEX_PORT   ?= 5556
+DEX_SECRET ?= anpr-portal-demo-secret
+# What `make run` and its demo data use: the bundled Dex as the identity provider, and plain http
+# cookies, which the portal allows only on 127.0.0.1.
+run demo-data: export ANPR_LISTEN := 127.0.0.1:$(PORT)
+run demo-data: export ANPR_IDENTITY_ISSUER := http://127.0.0.1:$(DEX_PORT)/dex
+run demo-data: export ANPR_IDENTITY_CLIENT_ID := anpr-portal
+run demo-data: export ANPR_IDENTITY_CLIENT_SECRET := $(DEX_SECRET)
+run demo-data: export ANPR_IDENTITY_ALLOW_INSECURE_COOKIES := true
+
+# Builds the bundled identity provider once (about 2 minutes the first time), then reuses it.
+dex:
+	@deploy/dex/build.sh >/dev/null
+
+# Starts Dex and the portal together; Ctrl-C stops both (the portal gracefully). The first run
+# seeds a demo database (about $(DEMO_READS) reads), creates the audit signing key and a demo
+# ingest API key; later runs reuse them.
+run: build dex demo-data
+	@mkdir -p $(DATA)/dex
+	@DEX_CLIENT_SECRET=$(DEX_SECRET) deploy/dex/run.sh $(DEX_PORT) http://127.0.0.1:$(PORT)/auth/callback $(DATA)/dex >$(DATA)/dex.log 2>&1 & dex=$$!; \
+	trap 'kill $$dex 2>/dev/null; wait $$dex 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	for i in $$(seq 150); do curl -sf -o /dev/null http://127.0.0.1:$(DEX_PORT)/dex/.well-known/openid-configuration && break; \
+	  kill -0 $$dex 2>/dev/null || { echo "Dex failed to start; see $(DATA)/dex.log"; exit 1; }; sleep 0.2; done; \
+	echo; \
+	echo "  ANPR portal:  http://127.0.0.1:$(PORT)     identity provider (Dex): http://127.0.0.1:$(DEX_PORT)/dex"; \
+	echo "  Sign in:      http://127.0.0.1:$(PORT)/auth/login?return_to=/api/v1/me"; \
+	echo "  Demo logins (email / password):"; \
+	echo "    investigator@anpr.example    / investigator-demo     investigator (Constable)"; \
+	echo "    extended@anpr.example        / extended-demo         extended-access investigator (Sergeant)"; \
+	echo "    inspector@anpr.example       / inspector-demo        authorising officer (Inspector)"; \
+	echo "    superintendent@anpr.example  / superintendent-demo   authorising officer (Superintendent)"; \
+	echo "    auditor@anpr.example         / auditor-demo          auditor"; \
+	echo "    manager@anpr.example         / manager-demo          ANPR manager"; \
+	echo "  Demo ingest API key (scope reads:ingest): $$(cat $(DATA)/ingest-demo.key)"; \
+	echo "  Public transparency report: http://127.0.0.1:$(PORT)/api/v1/transparency"; \
+	echo; \
+	$(BIN) serve
 
 demo-data: build
 	@mkdir -p $(DATA)
-	@if [ ! -f $(DATA)/ingest-demo.key ]; then \
-		echo "anpr_demo_$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" > $(DATA)/ingest-demo.key; \
-		chmod 600 $(DATA)/ingest-demo.key; \
-		tr -d '\n' < $(DATA)/ingest-demo.key | sha256sum | cut -d' ' -f1 > $(DATA)/ingest-demo.key.sha256; \
-	fi
+	@if [ ! -f $(DATA)/audit-keys/audit-signer.key ]; then $(BIN) audit keys init --name anpr-demo-audit; fi
 	@if [ ! -f $(DATA)/.seeded ]; then \
 		echo "Seeding the demo database with $(DEMO_READS) synthetic reads (first run only)..."; \
 		$(BIN) seed --reads $(DEMO_READS) && touch $(DATA)/.seeded; \
 	fi
+	@if [ ! -f $(DATA)/ingest-demo.key ]; then $(BIN) apikey create --name "demo camera back-office" --out $(DATA)/ingest-demo.key; fi
 
 # Every test: vet, unit and conformance tests, the fuzz seed corpora (run as ordinary tests), and
 # the CLI end-to-end tests in api/.
-test:
+test: dex
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
