@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"net"
 	"net/http"
 	"os"
@@ -168,5 +169,46 @@ func TestCLIServeReadyIngestAndShutdown(t *testing.T) {
 	out, err = run(t, p.env, "audit", "verify")
 	if err != nil || !strings.Contains(out, "OK") {
 		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+	out, err = run(t, p.env, "audit", "verify", "--proof", "1")
+	if err != nil || !strings.Contains(out, "anpr-audit/main") {
+		t.Fatalf("audit verify --proof 1: %v\n%s", err, out)
+	}
+
+	// A hand edit of the database file, as someone with file access would make it (triggers
+	// dropped first), is caught and the event named.
+	db, err := sql.Open("sqlite", filepath.Join(p.env["ANPR_DATA_DIR"], "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TRIGGER IF EXISTS audit_events_no_update`,
+		`UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 1`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			// The trigger name is the store's business; drop whatever guards the table.
+			rows, _ := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'trigger'`)
+			var names []string
+			for rows.Next() {
+				var n string
+				rows.Scan(&n)
+				names = append(names, n)
+			}
+			rows.Close()
+			for _, n := range names {
+				db.Exec(`DROP TRIGGER ` + n)
+			}
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	db.Close()
+	out, err = run(t, p.env, "audit", "verify")
+	if err == nil || !strings.Contains(out, "FAILED") || !strings.Contains(out, "seq 1") {
+		t.Fatalf("tampered log passed or did not name event 1: %v\n%s", err, out)
+	}
+	if testing.Verbose() {
+		t.Log(out)
 	}
 }
