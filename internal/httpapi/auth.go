@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"html"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -30,7 +31,15 @@ func (s *Server) callback(c *gin.Context) {
 		return
 	}
 	http.SetCookie(c.Writer, res.Cookie)
-	c.Redirect(http.StatusSeeOther, res.ReturnTo)
+	// Not a 303: the session cookie is SameSite=Strict, and a browser does not send Strict cookies
+	// on a redirect chain that began at the IdP's site. A page of our own that moves on is a
+	// same-site navigation, so the first page after login already has the session. ReturnTo is a
+	// checked same-origin path (identity refuses anything else), and is HTML-escaped here.
+	target := html.EscapeString(res.ReturnTo)
+	c.Header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(`<!doctype html><html lang="en"><head><meta charset="utf-8">`+
+		`<meta http-equiv="refresh" content="0;url=`+target+`"><title>Signed in</title></head>`+
+		`<body><p>Signed in. <a href="`+target+`">Continue</a>.</p></body></html>`))
 }
 
 // logout ends the session here at once (the server-side row is revoked) and, where the IdP has an
