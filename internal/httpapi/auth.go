@@ -27,6 +27,10 @@ func (s *Server) callback(c *gin.Context) {
 	res, err := s.deps.Identity.CompleteLogin(c.Request.Context(), s.deps.Identity.CallbackFromRequest(c.Request, c.ClientIP()))
 	if err != nil {
 		logger(c).Warn("login refused", "err", err)
+		// A stolen or replayed state, a swapped nonce, a bad code: recorded before the answer.
+		if !s.auditRejectedCredential(c, "login callback", err) {
+			return
+		}
 		abortError(c, err, nil)
 		return
 	}

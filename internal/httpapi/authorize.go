@@ -94,14 +94,21 @@ func (s *Server) authenticate(c *gin.Context) {
 			abortError(c, err, nil)
 			return
 		}
-		// An expired or revoked session: clear it so the browser stops sending it, then carry on
-		// as anonymous (a public route still works; others answer 401).
+		// An expired, revoked, forged or tampered session: recorded, then cleared so the browser
+		// stops sending it, and the request carries on as anonymous (a public route still works;
+		// others answer 401).
+		if !s.auditRejectedCredential(c, "session", err) {
+			return
+		}
 		http.SetCookie(c.Writer, s.deps.Identity.ClearSessionCookie())
 	}
 	if cred := identity.BearerCredential(c.Request); cred != "" {
 		p, err := s.deps.Identity.AuthenticateBearer(ctx, cred)
 		if err != nil {
 			logger(c).Warn("rejected bearer credential", "client", c.ClientIP(), "err", err)
+			if !s.auditRejectedCredential(c, "bearer", err) {
+				return
+			}
 			c.Header("WWW-Authenticate", `Bearer realm="anpr", error="invalid_token"`)
 			abortError(c, err, nil)
 			return
@@ -170,6 +177,27 @@ const ctxDecision = "anpr.decision"
 
 // auditWriteTimeout bounds how long a request waits for its audit event before failing closed.
 const auditWriteTimeout = 10 * time.Second
+
+// ActionAuthenticate records a credential the portal refused: a forged, tampered, expired or
+// revoked session cookie or API key, or a login callback that failed its checks.
+const ActionAuthenticate audit.Action = "authenticate"
+
+// auditRejectedCredential records a refused credential. The caller is unknown, so the event
+// carries only the client address, the kind of credential and why; never the credential itself.
+// It reports false (and has answered 503) when the event could not be written: fail closed.
+func (s *Server) auditRejectedCredential(c *gin.Context, kind string, why error) bool {
+	ev := audit.Event{
+		Actor: audit.Actor{Subject: "anonymous"}, ClientAddr: c.ClientIP(), RequestID: requestID(c),
+		Action: ActionAuthenticate, Decision: audit.EffectDeny, Rule: "authn:" + kind + ": " + why.Error(),
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), auditWriteTimeout)
+	defer cancel()
+	if _, err := s.deps.Audit.Append(ctx, ev, audit.Payload{}); err != nil {
+		abortError(c, err, nil)
+		return false
+	}
+	return true
+}
 
 func subjectOf(p identity.Principal) authz.Subject {
 	sub := authz.Subject{ID: p.Subject}

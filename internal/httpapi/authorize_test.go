@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/httpapi"
 )
 
 // Every route declares a permission, and only the routes that must be reachable without signing
@@ -141,5 +142,42 @@ func TestDenialWithoutAuditIsUnavailable(t *testing.T) {
 	code, body := h.do(t, "GET", "/api/v1/admin/api-keys", h.key, "")
 	if code != http.StatusServiceUnavailable || body["code"] != "unavailable" {
 		t.Fatalf("want 503, got %d %v", code, body)
+	}
+}
+
+// Forged credentials are refused and recorded (actor anonymous, client address, why): a garbage
+// API key, a forged session cookie (alg=none), and a login callback with a stolen state.
+func TestForgedCredentialsRefusedAndAudited(t *testing.T) {
+	h := newHarness(t, 2)
+	if code, body := h.do(t, "GET", "/api/v1/me", "anpr_abcdefgh_forgedsecret", ""); code != http.StatusUnauthorized {
+		t.Errorf("forged key: %d %v", code, body)
+	}
+	req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/me", nil)
+	// {"alg":"none"}.{"sub":"someone","sid":"x"}.
+	req.AddCookie(&http.Cookie{Name: "anpr_session", Value: "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzb21lb25lIiwic2lkIjoieCJ9."})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("forged session: %d", resp.StatusCode)
+	}
+	if code, body := h.do(t, "GET", "/auth/callback?code=stolen&state=stolen", "", ""); code != http.StatusUnauthorized && code != http.StatusBadRequest {
+		t.Errorf("stolen state: %d %v", code, body)
+	}
+	ds := h.denials(t, string(httpapi.ActionAuthenticate))
+	var kinds []string
+	for _, d := range ds {
+		kinds = append(kinds, d.Event.Rule)
+		if d.Event.Actor.Subject != "anonymous" || d.Event.ClientAddr == "" {
+			t.Errorf("event lacks actor/client: %+v", d.Event)
+		}
+	}
+	all := strings.Join(kinds, "\n")
+	for _, want := range []string{"authn:bearer", "authn:session", "authn:login callback"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no audited refusal %q in:\n%s", want, all)
+		}
 	}
 }
