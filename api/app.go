@@ -16,6 +16,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/search"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 	"github.com/anpr-portal/anpr/policies"
 )
@@ -109,6 +110,12 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
+	// The search service shares the authorizer's clock, so a window's band and its "not in the
+	// future" check are judged at the same instant.
+	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Now: time.Now}, search.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
 	a.server = httpapi.New(httpapi.Deps{
 		Log:      log,
 		Store:    store,
@@ -125,6 +132,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		Reviewer:     audit.Reviewer{Log: a.auditLog},
 		Transparency: audit.NewTransparency(nil),
 		AuditKeys:    keys.Text(),
+		Search:       svc,
 	})
 	return a, nil
 }

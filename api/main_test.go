@@ -89,6 +89,12 @@ type portal struct {
 // startPortal seeds a small store, creates the audit signing key and serves, with the IdP at
 // issuer (Dex from dextest, or an unreachable one for machine-only tests).
 func startPortal(t *testing.T, addr, issuer, secret string) *portal {
+	return startPortalAfter(t, addr, issuer, secret, nil)
+}
+
+// startPortalAfter runs prepare (with the portal's environment) before serving: commands that
+// write the audit log, such as apikey create, must run while no server holds it.
+func startPortalAfter(t *testing.T, addr, issuer, secret string, prepare func(env map[string]string)) *portal {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"ANPR_DATA_DIR": dir, "ANPR_LOG_LEVEL": "error", "ANPR_LISTEN": addr,
@@ -99,6 +105,9 @@ func startPortal(t *testing.T, addr, issuer, secret string) *portal {
 	}
 	if out, err := run(t, env, "audit", "keys", "init"); err != nil {
 		t.Fatalf("audit keys init: %v\n%s", err, out)
+	}
+	if prepare != nil {
+		prepare(env)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -145,14 +154,19 @@ func startPortal(t *testing.T, addr, issuer, secret string) *portal {
 // serve comes up ready on a seeded store, takes uploads over HTTP only with an API key the
 // operator issued, and shuts down cleanly on cancel.
 func TestCLIServeReadyIngestAndShutdown(t *testing.T) {
-	p := startPortal(t, freePort(t), "http://127.0.0.1:9/no-idp-needed", "")
+	keyFile := filepath.Join(t.TempDir(), "key")
+	p := startPortalAfter(t, freePort(t), "http://127.0.0.1:9/no-idp-needed", "", func(env map[string]string) {
+		if out, err := run(t, env, "apikey", "create", "--name", "test back-office", "--out", keyFile); err != nil {
+			t.Fatalf("apikey create: %v\n%s", err, out)
+		}
+	})
+	// While the server writes the audit log, a second writer is refused rather than interleaved.
+	if out, err := run(t, p.env, "apikey", "create", "--name", "too late"); err == nil || !strings.Contains(err.Error(), "another process is writing") {
+		t.Fatalf("apikey create beside a running server: %v\n%s", err, out)
+	}
 	ndjson := filepath.Join(t.TempDir(), "more.ndjson")
 	if out, err := run(t, p.env, "seed", "--reads", "10000", "--seed", "6", "--ndjson", ndjson); err != nil {
 		t.Fatalf("seed ndjson: %v\n%s", err, out)
-	}
-	keyFile := filepath.Join(t.TempDir(), "key")
-	if out, err := run(t, p.env, "apikey", "create", "--name", "test back-office", "--out", keyFile); err != nil {
-		t.Fatalf("apikey create: %v\n%s", err, out)
 	}
 	raw, _ := os.ReadFile(keyFile)
 	key := strings.TrimSpace(string(raw))

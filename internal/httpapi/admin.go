@@ -5,16 +5,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/gin-gonic/gin/binding"
 
 	"github.com/anpr-portal/anpr/internal/identity"
 )
-
-// bindJSON decodes a JSON body strictly (unknown fields are errors). The body is cached so a
-// permission's target function and the handler can both read it.
-func bindJSON(c *gin.Context, v any) error {
-	return c.ShouldBindBodyWith(v, binding.JSON)
-}
 
 type apiKeyBody struct {
 	Name      string    `json:"name"`
@@ -25,8 +18,8 @@ type apiKeyBody struct {
 func (s *Server) createAPIKey(c *gin.Context) {
 	p, _ := principal(c)
 	var b apiKeyBody
-	if err := bindJSON(c, &b); err != nil {
-		abortProblem(c, http.StatusBadRequest, CodeBadRequest, "body: "+err.Error(), nil)
+	if err := decodeJSON(c, &b); err != nil {
+		abortError(c, err, nil)
 		return
 	}
 	plain, key, err := s.deps.Identity.CreateAPIKey(c.Request.Context(), p, identity.APIKeyRequest{Name: b.Name, Scopes: b.Scopes, ExpiresAt: b.ExpiresAt})
@@ -68,7 +61,7 @@ type grantBody struct {
 // grantTarget is who a new grant is for, so the policy's "nobody grants themselves" rule sees it.
 func grantTarget(c *gin.Context) (string, error) {
 	var b grantBody
-	if err := bindJSON(c, &b); err != nil {
+	if err := decodeJSON(c, &b); err != nil {
 		return "", err
 	}
 	return b.Subject, nil
@@ -77,8 +70,8 @@ func grantTarget(c *gin.Context) (string, error) {
 func (s *Server) createGrant(c *gin.Context) {
 	p, _ := principal(c)
 	var b grantBody
-	if err := bindJSON(c, &b); err != nil {
-		abortProblem(c, http.StatusBadRequest, CodeBadRequest, "body: "+err.Error(), nil)
+	if err := decodeJSON(c, &b); err != nil {
+		abortError(c, err, nil)
 		return
 	}
 	g, err := s.deps.Identity.Grant(c.Request.Context(), p, identity.GrantRequest{

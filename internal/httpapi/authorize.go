@@ -32,6 +32,7 @@ const (
 	permPublic permKind = iota + 1
 	permAuthenticated
 	permAction
+	permService
 )
 
 // Public routes need nothing: health, metrics, login, the transparency report, the public key.
@@ -42,6 +43,12 @@ var Authenticated = Permission{kind: permAuthenticated}
 
 // Requires is a route that the policy must allow for the caller.
 func Requires(a authz.Action) Permission { return Permission{kind: permAction, action: a} }
+
+// DecidedBy marks a route whose policy decision depends on the request itself (a search's data-age
+// band comes from the window in its body): the gate authenticates and checks CSRF, and the service
+// behind the route makes the decision, audits it and refuses. Deciding in both places would decide
+// and audit twice, and a caller that is not HTTP would have no check at all.
+func DecidedBy(a authz.Action) Permission { return Permission{kind: permService, action: a} }
 
 // About sets how the route finds the target of the action.
 func (p Permission) About(f func(c *gin.Context) (string, error)) Permission {
@@ -64,6 +71,8 @@ func (p Permission) String() string {
 		return "authenticated"
 	case permAction:
 		return string(p.action)
+	case permService:
+		return "decided-by-service:" + string(p.action)
 	}
 	return "none"
 }
@@ -139,7 +148,7 @@ func (s *Server) gate(perm Permission) gin.HandlerFunc {
 				return
 			}
 		}
-		if perm.kind == permAuthenticated {
+		if perm.kind == permAuthenticated || perm.kind == permService {
 			c.Next()
 			return
 		}

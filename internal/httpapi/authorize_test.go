@@ -40,6 +40,11 @@ func TestEveryRouteDeclaresAPermission(t *testing.T) {
 		if public[key] && p.String() != "public" {
 			t.Errorf("%s: expected public, got %s", key, p)
 		}
+		// Signed in and nothing more is right only for "who am I" and "log me out"; everything
+		// else names the policy action that decides it.
+		if p.String() == "authenticated" && key != "GET /api/v1/me" && key != "POST /auth/logout" {
+			t.Errorf("%s: only requires a signed-in caller; declare the policy action", key)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/search"
 )
 
 // Problem is an RFC 9457 problem detail. Code is stable: clients and tests match on it, never on
@@ -56,6 +57,10 @@ var problemTitles = map[string]string{
 // problemFor maps domain error kinds to HTTP status and code: the one place this happens.
 func problemFor(err error) (int, string) {
 	switch {
+	case errors.Is(err, search.ErrInvalid):
+		return http.StatusBadRequest, CodeBadRequest
+	case errors.Is(err, search.ErrForbidden):
+		return http.StatusForbidden, CodeForbidden
 	case errors.Is(err, identity.ErrUnauthenticated):
 		return http.StatusUnauthorized, CodeUnauthenticated
 	case errors.Is(err, identity.ErrForbidden):
@@ -68,7 +73,7 @@ func problemFor(err error) (int, string) {
 		return http.StatusConflict, CodeConflict
 	case errors.Is(err, audit.ErrUnavailable), errors.Is(err, identity.ErrUnavailable):
 		return http.StatusServiceUnavailable, CodeUnavailable
-	case errors.Is(err, reads.ErrInvalid):
+	case errors.Is(err, reads.ErrInvalid), errors.Is(err, errBadBody):
 		return http.StatusBadRequest, CodeBadRequest
 	case errors.Is(err, reads.ErrNotFound):
 		return http.StatusNotFound, CodeNotFound

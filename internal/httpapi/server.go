@@ -19,6 +19,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
+	"github.com/anpr-portal/anpr/internal/search"
 )
 
 // Pinger is something /readyz checks.
@@ -45,6 +46,8 @@ type Deps struct {
 	Reviewer     audit.Reviewer
 	Transparency *audit.Transparency
 	AuditKeys    string // the trusted checkpoint verifier keys, published as text
+	// Search runs every read search and record view; it authorises and audits them itself.
+	Search *search.Service
 }
 
 // IngestService is the ingest path as the handler sees it.
@@ -103,6 +106,14 @@ func New(d Deps) *Server {
 
 	// "\\:" is gin's escape for a literal colon (the AIP-136 custom-method style "reads:bulk").
 	s.handle(post, "/api/v1/reads\\:bulk", Requires(authz.ReadsIngest), s.bulkIngest)
+
+	// Searches decide inside the search service (the band comes from the window in the body), so
+	// the gate only authenticates and checks CSRF here; see search.go.
+	s.handle(post, "/api/v1/searches/exact", DecidedBy(authz.SearchExact), s.searchHandler(search.TypeExact))
+	s.handle(post, "/api/v1/searches/partial", DecidedBy(authz.SearchPartial), s.searchHandler(search.TypePartial))
+	s.handle(post, "/api/v1/searches/misread", DecidedBy(authz.SearchMisread), s.searchHandler(search.TypeMisread))
+	s.handle(post, "/api/v1/searches/journey", DecidedBy(authz.SearchJourney), s.searchJourney)
+	s.handle(get, "/api/v1/reads/:id", DecidedBy(authz.ReadView), s.readRecord)
 
 	s.handle(get, "/api/v1/transparency", Public, s.transparency)
 	s.handle(get, "/api/v1/audit/public-keys", Public, s.publicKeys)

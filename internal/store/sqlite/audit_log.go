@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -108,6 +110,7 @@ func (o *AuditOptions) CheckAndSetDefaults(path string) error {
 // goroutines queue to it, and every append it finds waiting goes into one transaction (group
 // commit), so concurrent appends share one fsync. Each Append returns after that commit.
 type AuditLog struct {
+	lock *os.File // the writer lock (auditLockWriter), released on Close
 	*AuditReader
 	opts  AuditOptions
 	stmts auditStmts
@@ -160,17 +163,41 @@ func OpenAuditLog(ctx context.Context, path string, opts AuditOptions) (*AuditLo
 	if err := opts.CheckAndSetDefaults(path); err != nil {
 		return nil, err
 	}
+	// One sequencer per chain, across processes too: a second writer (say, a CLI command while
+	// the server runs) would interleave sequence numbers. The lock makes it refuse at open,
+	// instead of the running writer failing closed at its next append.
+	lock, err := auditLockWriter(path)
+	if err != nil {
+		return nil, err
+	}
 	db, err := openDB(ctx, path, Full, opts.MaxConns)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
 	l, err := auditOpen(ctx, db, opts)
 	if err != nil {
 		db.Close()
+		lock.Close()
 		return nil, err
 	}
+	l.lock = lock
 	go l.run()
 	return l, nil
+}
+
+// auditLockWriter takes an exclusive advisory lock on path+".writer.lock"; the kernel releases
+// it when the process ends, so a crash never leaves the log locked.
+func auditLockWriter(path string) (*os.File, error) {
+	f, err := os.OpenFile(path+".writer.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open audit log: %w: another process is writing %s (stop the server first, or use the API)", audit.ErrUnavailable, path)
+	}
+	return f, nil
 }
 
 func auditOpen(ctx context.Context, db *sql.DB, opts AuditOptions) (*AuditLog, error) {
@@ -320,6 +347,9 @@ func (l *AuditLog) Close() error {
 		close(l.quit)
 		<-l.done
 		err = errors.Join(l.closeErr, l.db.Close())
+		if l.lock != nil {
+			err = errors.Join(err, l.lock.Close())
+		}
 	})
 	return err
 }

@@ -315,3 +315,20 @@ func TestAuditHTTPWitnessAnchor(t *testing.T) {
 		t.Fatalf("verify with witness: %+v, %v", rep, err)
 	}
 }
+
+// A second writer on the same audit database is refused at open, so two processes can never
+// interleave sequence numbers; once the first closes, the file can be opened again.
+func TestAuditSecondWriterRefused(t *testing.T) {
+	f := auditNewFixture(t, nil)
+	if _, err := OpenAuditLog(context.Background(), f.path, f.options(nil)); !errors.Is(err, audit.ErrUnavailable) {
+		t.Fatalf("second writer: %v", err)
+	}
+	if err := f.log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := OpenAuditLog(context.Background(), f.path, f.options(nil))
+	if err != nil {
+		t.Fatalf("reopen after close: %v", err)
+	}
+	l2.Close()
+}
