@@ -39,7 +39,9 @@ func openDB(ctx context.Context, path string, d Durability, maxConns int, extra 
 		"busy_timeout(10000)",
 		"foreign_keys(ON)",
 		"temp_store(MEMORY)",
-		"cache_size(-262144)", // 256 MiB page cache per connection, negative means KiB
+		"cache_size(-65536)", // 64 MiB page cache per connection (negative means KiB): the hot B-trees are
+		// the current week's partition and the plates table; eight connections at 256 MiB each let RSS
+		// grow with the data
 		"mmap_size(1073741824)",
 	} {
 		q.Add("_pragma", p)

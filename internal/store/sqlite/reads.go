@@ -51,21 +51,21 @@ func (o *Options) CheckAndSetDefaults() error {
 	return nil
 }
 
-// readsPragmas tune the reads database for bulk appends. An append batch dirties thousands of
-// pages (the read ids and plates arrive in random order, so every batch touches pages all over
-// the rowid and plate B-trees). With the default 1000-page auto-checkpoint every commit would
-// trigger a checkpoint that copies all of them back; at 64 MiB a checkpoint runs every few
-// batches and copies a page rewritten by several of them once (about 15% more appends per
-// second in BenchmarkAppend). journal_size_limit truncates the WAL file back to that size after
-// a checkpoint, so a burst does not leave a huge file behind.
+// readsPragmas tune the reads database for bulk appends. An append batch dirties a few thousand
+// pages: the random-keyed indexes of the current week's partition (id, plate, camera) and the
+// plates table. With the default 1000-page auto-checkpoint nearly every commit would trigger a
+// checkpoint that copies all of them back; at 64 MiB a checkpoint runs every few batches and
+// copies a page rewritten by several of them once. journal_size_limit truncates the WAL file back
+// to that size after a checkpoint, so a burst does not leave a huge file behind.
 func readsPragmas() []string {
 	return []string{"wal_autocheckpoint(16384)", "journal_size_limit(67108864)"}
 }
 
 // Store is the SQLite implementation of reads.Store. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	opts Options
+	db    *sql.DB
+	opts  Options
+	stmts *readsStmtCache // prepared search statements
 	// candidateLimit overrides readsDefaultMaxCandidates; zero means the default. Tests lower it
 	// to drive the time-ordered scan with a handful of plates.
 	candidateLimit int
@@ -86,7 +86,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open reads store %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: opts}
+	s := &Store{db: db, opts: opts, stmts: newReadsStmtCache(db)}
 	// Refresh planner statistics that are missing or stale (a database bulk-loaded by an older
 	// process, for instance) before the first query. analysis_limit keeps this to milliseconds on
 	// a large file; approximate statistics are all the planner needs.
@@ -131,6 +131,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // the database.
 func (s *Store) Close() error {
 	_ = s.optimize(context.Background(), "PRAGMA optimize")
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close reads store: %w", err)
 	}

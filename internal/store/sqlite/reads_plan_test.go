@@ -39,24 +39,34 @@ func TestReadsQueryPlans(t *testing.T) {
 				}
 				return rq
 			}
+			part := readsWeekName(readsWeekStart(storetest.T0.UnixMilli()))
+			vrmIndex, seenIndex := "USING INDEX "+part+"_vrm_seen (vrm=? AND seen_at", "USING INDEX "+part+"_seen (seen_at"
 			page := func(rq readsQuery, plan readsPlan, vrms []string, want ...string) {
 				t.Helper()
 				for _, order := range []reads.Order{reads.NewestFirst, reads.OldestFirst} {
 					for _, after := range []*readsCursor{nil, {seenAt: 1, id: 2}} {
 						rq.order, rq.after = order, after
-						query, args := readsFindSQL(rq, plan, vrms)
+						query, args := readsFindSQL(rq, plan, vrms, []string{part}, 101)
 						readsWantPlan(t, s, query, args, want...)
 					}
 				}
 			}
 			exact := window(reads.Query{Match: reads.MatchExact, Value: "AB12CDE"})
-			page(exact, readsPlanPlates, []string{"AB12CDE"}, "USING INDEX reads_vrm_seen (vrm=? AND seen_at", "!TEMP B-TREE")
+			page(exact, readsPlanPlates, []string{"AB12CDE"}, vrmIndex, "!TEMP B-TREE")
+			// Several weeks: one statement whose ordered subqueries SQLite runs one after another,
+			// without sorting or merging.
+			next := readsWeekName(readsWeekStart(storetest.T0.UnixMilli()) + readsWeekMs)
+			for _, order := range []reads.Order{reads.NewestFirst, reads.OldestFirst} {
+				exact.order = order
+				query, args := readsFindSQL(exact, readsPlanPlates, []string{"AB12CDE"}, []string{next, part}, 101)
+				readsWantPlan(t, s, query, args, "COMPOUND QUERY", "!MERGE", vrmIndex, "USING INDEX "+next+"_vrm_seen", "!TEMP B-TREE")
+			}
 			exact.cameras = []string{"CAM-01", "CAM-02"}
-			page(exact, readsPlanPlates, []string{"AB12CDE"}, "USING INDEX reads_vrm_seen (vrm=? AND seen_at", "!TEMP B-TREE")
+			page(exact, readsPlanPlates, []string{"AB12CDE"}, vrmIndex, "!TEMP B-TREE")
 
 			skel := window(reads.Query{Match: reads.MatchSkeleton, Value: "AB12CDE"})
-			page(skel, readsPlanPlates, []string{"AB12CDE", "A812CDE"}, "USING INDEX reads_vrm_seen (vrm=? AND seen_at")
-			page(skel, readsPlanScan, nil, "USING INDEX reads_seen (seen_at", "!TEMP B-TREE")
+			page(skel, readsPlanPlates, []string{"AB12CDE", "A812CDE"}, vrmIndex)
+			page(skel, readsPlanScan, nil, seenIndex, "!TEMP B-TREE")
 
 			for _, tc := range []struct {
 				pattern string
@@ -71,7 +81,7 @@ func TestReadsQueryPlans(t *testing.T) {
 				rq := window(reads.Query{Match: reads.MatchPattern, Value: tc.pattern})
 				query, args := readsCandidateSQL(rq)
 				readsWantPlan(t, s, query, args, tc.want)
-				page(rq, readsPlanScan, nil, "USING INDEX reads_seen (seen_at", "!TEMP B-TREE")
+				page(rq, readsPlanScan, nil, seenIndex, "!TEMP B-TREE")
 			}
 			query, args := readsCandidateSQL(skel)
 			readsWantPlan(t, s, query, args, "USING INDEX plates_skeleton (skeleton=?)")

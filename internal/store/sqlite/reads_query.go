@@ -138,7 +138,8 @@ func (b *readsSQL) add(cond string, args ...any) {
 type readsPlan int
 
 const (
-	// readsPlanPlates: a known, short list of plates; each is a range scan of reads(vrm, seen_at).
+	// readsPlanPlates: a known, short list of plates; each is a range scan of a
+	// partition's (vrm, seen_at, id) index.
 	readsPlanPlates readsPlan = iota
 	// readsPlanScan: too many plates match for per-plate lookups to pay; walk the window in time
 	// order and filter each read, which stops as soon as a page is full.
@@ -157,7 +158,7 @@ func readsFilters(q readsQuery, plan readsPlan, vrms []string) *readsSQL {
 			b.add("r.vrm IN (SELECT value FROM json_each(?))", readsJSONStrings(vrms))
 		}
 	case readsPlanScan:
-		// The unary + keeps the planner off reads(vrm, seen_at): it would otherwise turn an
+		// The unary + keeps the planner off the (vrm, seen_at, id) index: it would otherwise turn an
 		// anchored GLOB into a range over that index and lose the time order that lets the scan
 		// stop early.
 		switch q.match {
@@ -176,14 +177,14 @@ func readsFilters(q readsQuery, plan readsPlan, vrms []string) *readsSQL {
 	return b
 }
 
-// readsIndexHint forces reads(vrm, seen_at) for plate lookups. With a camera filter and no
-// statistics the planner may otherwise prefer reads(camera_id, seen_at), which reads every
-// vehicle past those cameras to find one.
-func readsIndexHint(plan readsPlan) string {
+// readsIndexHint names partition part as r, forcing its (vrm, seen_at, id) index for plate
+// lookups. With a camera filter and no statistics the planner may otherwise prefer the
+// (camera_id, seen_at, id) index, which reads every vehicle past those cameras to find one.
+func readsIndexHint(plan readsPlan, part string) string {
 	if plan == readsPlanPlates {
-		return "reads r INDEXED BY reads_vrm_seen"
+		return `"` + part + `" r INDEXED BY "` + part + `_vrm_seen"`
 	}
-	return "reads r"
+	return `"` + part + `" r`
 }
 
 // readsJSONStrings encodes a list (VRMs, camera ids) as a JSON array for json_each. Binding one

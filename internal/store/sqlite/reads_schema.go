@@ -11,6 +11,9 @@ import (
 // the schema from version i to version i+1. Steps are only ever appended: a released step is never
 // edited, because databases in the field already ran it.
 //
+// Version 2 keeps reads in weekly partition tables (reads_partition.go): the first two notes below
+// describe version 1's single table; the rest still hold, per partition.
+//
 // Version 1 design notes (targets: 10M reads on two cores, >= 60k appends/s, exact lookup in a
 // 30-day window in about a millisecond):
 //
@@ -76,7 +79,20 @@ var readsMigrations = []string{
 		lat       REAL NOT NULL,
 		lon       REAL NOT NULL
 	) STRICT;`,
+
+	// Version 2: reads move into weekly partitions (see reads_partition.go). The version 1 table
+	// is dropped; readsMigrate refuses a version 1 database that still holds reads, because this
+	// pre-release build does not convert them (re-seed instead).
+	`DROP TABLE reads;
+	CREATE TABLE read_partitions (
+		name          TEXT    PRIMARY KEY,
+		week_start_ms INTEGER NOT NULL UNIQUE,
+		week_end_ms   INTEGER NOT NULL
+	) STRICT;`,
 }
+
+// readsUnpartitionedVersion is the last schema version that kept every read in one table.
+const readsUnpartitionedVersion = 1
 
 // readsSchemaVersion is the schema version this binary writes.
 var readsSchemaVersion = len(readsMigrations)
@@ -111,6 +127,18 @@ func readsMigrate(ctx context.Context, db *sql.DB) error {
 	}
 	if have == readsSchemaVersion {
 		return nil // nothing to do; the rollback of an empty transaction is free
+	}
+	if have == readsUnpartitionedVersion {
+		var any bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reads)`).Scan(&any); err != nil {
+			return fmt.Errorf("migrate reads schema: inspect version %d reads: %w", have, err)
+		}
+		if any {
+			return fmt.Errorf("migrate reads schema: the database holds reads in the unpartitioned version %d "+
+				"format, which this pre-release build does not convert to version %d (weekly partitions); "+
+				"delete the reads database file and re-seed it (anpr seed) or re-ingest",
+				have, readsSchemaVersion)
+		}
 	}
 	for v := have; v < readsSchemaVersion; v++ {
 		if _, err := tx.ExecContext(ctx, readsMigrations[v]); err != nil {

@@ -93,8 +93,14 @@ func TestReadsCollisionIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`INSERT INTO reads(id, vrm, skeleton, camera_id, seen_at) VALUES (?, 'ZZ99ZZZ', 'ZZ99ZZZ', 'CAM-X', 1)`,
-		rowid); err != nil {
+	// The planted read is in the victim's week, the only place a genuine duplicate can be: a
+	// read's week follows from its time, which is part of what the id hashes.
+	planted := storetest.Read("CAM-X", "ZZ99ZZZ", storetest.T0.Add(-time.Minute))
+	if _, err := s.AppendReads(t.Context(), []reads.Read{planted}); err != nil {
+		t.Fatal(err)
+	}
+	part := readsWeekName(readsWeekStart(victim.SeenAt.UnixMilli()))
+	if _, err := s.db.Exec(`UPDATE "`+part+`" SET id = ? WHERE vrm = 'ZZ99ZZZ'`, rowid); err != nil {
 		t.Fatal(err)
 	}
 	bystander := storetest.Read("CAM-B", "XY34ZZZ", storetest.T0)
@@ -229,5 +235,54 @@ func TestReadsImageHashes(t *testing.T) {
 		if _, err := s.AppendReads(t.Context(), []reads.Read{r}); !errors.Is(err, reads.ErrInvalid) {
 			t.Errorf("overview hash %q: %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// A version 1 database (one unpartitioned reads table) with reads in it is refused with a message
+// that says what to do; an empty one is upgraded in place.
+func TestReadsUnpartitionedSchema(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		withRead bool
+	}{{"with reads", true}, {"empty", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "reads.db")
+			db, err := openDB(t.Context(), path, Normal, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setup := []string{readsMigrations[0],
+				`CREATE TABLE schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT`,
+				`INSERT INTO schema_version VALUES ('reads', 1)`}
+			if tc.withRead {
+				setup = append(setup, `INSERT INTO reads(id, vrm, skeleton, camera_id, seen_at) VALUES (1, 'AB12CDE', 'A812C0E', 'CAM-A', 1)`)
+			}
+			for _, q := range setup {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			db.Close()
+			s, err := Open(t.Context(), path, Options{})
+			if !tc.withRead {
+				if err != nil {
+					t.Fatalf("empty version 1 database: %v", err)
+				}
+				defer s.Close()
+				if _, err := s.AppendReads(t.Context(), []reads.Read{storetest.Read("CAM-A", "AB12CDE", storetest.T0)}); err != nil {
+					t.Fatalf("append after upgrade: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				s.Close()
+				t.Fatal("a version 1 database with reads was opened")
+			}
+			for _, want := range []string{"version 1", "pre-release", "re-seed"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
 	}
 }

@@ -38,6 +38,7 @@ func RunReadStore(t *testing.T, newStore NewReadStore) {
 		{"FindCameraFilter", testFindCameras},
 		{"FindOrdersAreMirrorImages", testFindOrders},
 		{"FindRejectsInvalidQueries", testFindInvalid},
+		{"FindAcrossWeeks", testFindAcrossWeeks},
 		{"PagingUnderConcurrentAppends", testPagingConcurrent},
 		{"CursorFromOtherQueryRejected", testCursorOtherQuery},
 		{"CursorGarbageRejected", testCursorGarbage},
@@ -47,6 +48,7 @@ func RunReadStore(t *testing.T, newStore NewReadStore) {
 		{"RetentionRespectsHolds", testRetentionHolds},
 		{"RetentionThenReappend", testRetentionReappend},
 		{"RetentionRejectsBadHolds", testRetentionBadHolds},
+		{"RetentionDropsWholeWeeks", testRetentionWholeWeeks},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))
