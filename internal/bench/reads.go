@@ -265,6 +265,12 @@ func measureLookups(ctx context.Context, store reads.Store, vrms []string, o Rea
 	}
 	var rows []Row
 	for _, k := range kinds {
+		// Warm-up, not counted: the store was just reopened, and a serving portal's cache is warm.
+		for i := 0; i < o.Queries/2; i++ {
+			if _, err := store.FindReads(ctx, k.query(vrms[rng.IntN(len(vrms))])); err != nil {
+				return nil, fmt.Errorf("%s: %w", k.name, err)
+			}
+		}
 		var lat Latencies
 		hits := 0
 		for i := 0; i < o.Queries; i++ {
@@ -278,7 +284,7 @@ func measureLookups(ctx context.Context, store reads.Store, vrms []string, o Rea
 			hits += len(page.Reads)
 		}
 		p50, p99 := lat.Quantile(0.5), lat.Quantile(0.99)
-		note := fmt.Sprintf("p50 %.3f ms, %.1f rows/query", p50, float64(hits)/float64(o.Queries))
+		note := fmt.Sprintf("p50 %.3f ms, %.1f rows/query, after %d warm-up queries", p50, float64(hits)/float64(o.Queries), o.Queries/2)
 		r := Row{Name: k.name + " p99", Unit: "ms", Raw: p99, Target: k.target, Note: note}
 		if k.targetMs > 0 {
 			r.Met = met(p99 <= k.targetMs)
