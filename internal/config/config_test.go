@@ -38,7 +38,7 @@ func TestLoadDefaultsAndDerived(t *testing.T) {
 
 func TestFileThenEnvOverride(t *testing.T) {
 	p := writeFile(t, "listen: 127.0.0.1:9000\ningest:\n  batch_size: 100\n")
-	cfg, err := Load(p, append([]string{"ANPR_INGEST_BATCH_SIZE=250", "ANPR_DATA_RETENTION=4000h", "PATH=/bin"}, idp...))
+	cfg, err := Load(p, append([]string{"ANPR_INGEST_BATCH_SIZE=250", "ANPR_DATA_RETENTION=4000h", "PATH=/bin", "ANPR_TEST_ES_REQUIRE=1"}, idp...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,17 +32,17 @@ func applyEnv(cfg *Config, environ []string) error {
 		}
 	})
 	for k := range env {
-		if !known[k] && !ignoredEnv[k] {
+		if !known[k] && !ignoredEnv[k] && !strings.HasPrefix(k, "ANPR_TEST_") {
 			errs = append(errs, fmt.Errorf("%s: no such setting", k))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// ignoredEnv are ANPR_ variables read by other parts (the CLI, tests), not by this struct.
+// ignoredEnv are ANPR_ variables read by other parts (the CLI), not by this struct; ANPR_TEST_*
+// variables belong to the test suites.
 var ignoredEnv = map[string]bool{
 	"ANPR_CONFIG":         true,
-	"ANPR_TEST_ES_URL":    true,
 	"ANPR_INGEST_API_KEY": true, // the ingest CLI's key for --server; never stored in config
 	"ANPR_DEMO":           true, // make run's banner
 }
