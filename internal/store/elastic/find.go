@@ -56,7 +56,7 @@ func (s *Store) FindReads(ctx context.Context, q reads.Query) (reads.Page, error
 			if err != nil {
 				return reads.Page{}, fmt.Errorf("find reads: stored read has a bad id: %w", err)
 			}
-			page.Next = encodeCursor(cursor{seenAt: last.SeenAt.UnixMilli(), id: id}, rq.fp)
+			page.Next = rq.next(cursor{seenAt: last.SeenAt.UnixMilli(), id: id})
 			break
 		}
 		var d readDoc

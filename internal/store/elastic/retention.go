@@ -53,10 +53,10 @@ func holdQuery(scopes []reads.HoldScope) ([]types.Query, error) {
 		if !sc.From.IsZero() || !sc.To.IsZero() {
 			from, to := int64(minMillis), int64(maxMillis)
 			if !sc.From.IsZero() {
-				from = ceilMilli(sc.From)
+				from = reads.CeilMilli(sc.From)
 			}
 			if !sc.To.IsZero() {
-				to = ceilMilli(sc.To)
+				to = reads.CeilMilli(sc.To)
 			}
 			must = append(must, timeRange(from, to))
 		}
@@ -87,7 +87,7 @@ func (s *Store) DeleteReadsBefore(ctx context.Context, cutoff time.Time, holds [
 		return 0, fmt.Errorf("delete reads: cutoff is not set: %w", reads.ErrInvalid)
 	}
 	q := &types.Query{Bool: &types.BoolQuery{
-		Filter:  []types.Query{timeRange(minMillis, ceilMilli(cutoff))},
+		Filter:  []types.Query{timeRange(minMillis, reads.CeilMilli(cutoff))},
 		MustNot: held,
 	}}
 	pit, err := s.es.OpenPointInTime(s.stream).KeepAlive("2m").IgnoreUnavailable(true).Do(ctx)

@@ -95,7 +95,7 @@ func (s *Store) findReads(ctx context.Context, q reads.Query) (reads.Page, error
 	page := reads.Page{Reads: found}
 	if len(found) > rq.limit {
 		page.Reads = found[:rq.limit]
-		page.Next = readsEncodeCursor(next, rq.fp)
+		page.Next = readsEncodeCursor(next, rq)
 	}
 	return page, nil
 }

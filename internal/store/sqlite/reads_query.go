@@ -3,18 +3,12 @@ package sqlite
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/anpr-portal/anpr/internal/plate"
 	"github.com/anpr-portal/anpr/internal/reads"
 )
 
-// readsDefaultLimit is the page size when a query does not ask for one.
-const readsDefaultLimit = 100
-
-// readsQuery is a reads.Query checked and put in canonical form: the value normalised, the window
-// in whole milliseconds, cameras sorted and deduplicated, defaults applied.
+// readsQuery is a reads.Checked query as this backend uses it.
 type readsQuery struct {
 	match    reads.MatchKind
 	value    string        // normalised VRM, skeleton, or canonical pattern text
@@ -24,103 +18,32 @@ type readsQuery struct {
 	order    reads.Order
 	limit    int
 	after    *readsCursor // nil on the first page
-	fp       [32]byte     // readsFingerprint; seals cursors
+	checked  reads.Checked
 }
 
-// readsCheckQuery validates q. Every problem is a reads.ErrInvalid, because it is the caller's
-// input that is wrong, never the data.
+// readsCursor is a position in the stable total order (seen_at, id).
+type readsCursor struct {
+	seenAt int64
+	id     int64
+}
+
+// readsCheckQuery validates q the way every backend does (reads.Query.Check).
 func readsCheckQuery(q reads.Query) (readsQuery, error) {
-	out := readsQuery{match: q.Match, order: q.Order, limit: q.Limit}
-	invalid := func(format string, args ...any) (readsQuery, error) {
-		return readsQuery{}, fmt.Errorf("reads query: %s: %w", fmt.Sprintf(format, args...), reads.ErrInvalid)
+	c, err := q.Check()
+	if err != nil {
+		return readsQuery{}, err
 	}
-	switch q.Match {
-	case reads.MatchExact:
-		vrm, err := plate.Normalize(q.Value)
-		if err != nil {
-			return invalid("%v", err)
-		}
-		out.value = vrm
-	case reads.MatchSkeleton:
-		// A skeleton is a VRM with each confusable character replaced by its group's canonical
-		// member; normalising and then taking the skeleton of it is idempotent for a skeleton and
-		// turns a plain VRM into its skeleton, so both are accepted.
-		vrm, err := plate.Normalize(q.Value)
-		if err != nil {
-			return invalid("skeleton: %v", err)
-		}
-		out.value = plate.Skeleton(vrm)
-	case reads.MatchPattern:
-		p, err := plate.ParsePattern(q.Value)
-		if err != nil {
-			return invalid("%v", err)
-		}
-		if vrm, ok := p.Exact(); ok {
-			// No wildcard: it names one plate, and the exact path is the fastest one we have.
-			out.match, out.value = reads.MatchExact, vrm
-		} else {
-			out.pattern, out.value = p, p.String()
-		}
-	case "":
-		return invalid("match kind is not set")
-	default:
-		return invalid("unknown match kind %q", q.Match)
-	}
-
-	if q.From.IsZero() || q.To.IsZero() {
-		return invalid("window needs both from and to")
-	}
-	// Stored times are whole milliseconds, so t >= From exactly when t >= ceil(From), and the same
-	// for To: a window edge inside a millisecond must neither drop nor add a read.
-	out.from, out.to = readsCeilMilli(q.From), readsCeilMilli(q.To)
-	if !q.From.Before(q.To) {
-		return invalid("window from %s is not before to %s", q.From.UTC().Format(time.RFC3339Nano),
-			q.To.UTC().Format(time.RFC3339Nano))
-	}
-
-	if len(q.Cameras) > 0 {
-		out.cameras = slices.Clone(q.Cameras)
-		slices.Sort(out.cameras)
-		out.cameras = slices.Compact(out.cameras)
-		if out.cameras[0] == "" {
-			return invalid("camera id is empty")
-		}
-	}
-
-	switch q.Order {
-	case "":
-		out.order = reads.NewestFirst
-	case reads.NewestFirst, reads.OldestFirst:
-	default:
-		return invalid("unknown order %q", q.Order)
-	}
-
-	switch {
-	case q.Limit < 0:
-		return invalid("limit %d is negative", q.Limit)
-	case q.Limit == 0:
-		out.limit = readsDefaultLimit
-	case q.Limit > reads.MaxPageSize:
-		out.limit = reads.MaxPageSize
-	}
-
-	out.fp = readsFingerprint(out)
-	if q.Cursor != "" {
-		c, err := readsDecodeCursor(q.Cursor, out.fp)
-		if err != nil {
-			return readsQuery{}, fmt.Errorf("reads query: %w", err)
-		}
-		out.after = &c
+	out := readsQuery{match: c.Match, value: c.Value, pattern: c.Pattern, from: c.From, to: c.To,
+		cameras: c.Cameras, order: c.Order, limit: c.Limit, checked: c}
+	if c.After != nil {
+		out.after = &readsCursor{seenAt: c.After.SeenAt, id: c.After.ID}
 	}
 	return out, nil
 }
 
-func readsCeilMilli(t time.Time) int64 {
-	ms := t.UnixMilli() // floors, also before 1970
-	if t.Nanosecond()%int(time.Millisecond) != 0 {
-		ms++
-	}
-	return ms
+// readsEncodeCursor is the cursor of the page after position c.
+func readsEncodeCursor(c readsCursor, q readsQuery) string {
+	return q.checked.CursorAfter(reads.Position{SeenAt: c.seenAt, ID: c.id})
 }
 
 // readsSQL accumulates a WHERE clause and its arguments.

@@ -43,10 +43,10 @@ func readsCheckHolds(scopes []reads.HoldScope) ([]readsHold, error) {
 			}
 		}
 		if !sc.From.IsZero() {
-			h.from = readsCeilMilli(sc.From)
+			h.from = reads.CeilMilli(sc.From)
 		}
 		if !sc.To.IsZero() {
-			h.to = readsCeilMilli(sc.To)
+			h.to = reads.CeilMilli(sc.To)
 		}
 		if !sc.From.IsZero() && !sc.To.IsZero() && !sc.From.Before(sc.To) {
 			return nil, fmt.Errorf("hold %d: window from %s is not before to %s: %w", i,
@@ -81,7 +81,7 @@ func (s *Store) DeleteReadsBefore(ctx context.Context, cutoff time.Time, holds [
 	if cutoff.IsZero() {
 		return 0, fmt.Errorf("delete reads: cutoff is not set: %w", reads.ErrInvalid)
 	}
-	cut := readsCeilMilli(cutoff)
+	cut := reads.CeilMilli(cutoff)
 	fail := func(total int64, err error) (int64, error) {
 		return total, fmt.Errorf("delete reads before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
 	}
