@@ -64,9 +64,7 @@ func (p *plants) plan(wins []window) {
 			ago++
 		}
 	}
-	for _, a := range []int{2, 6, 9, 15, 23} {
-		p.convoyDays = append(p.convoyDays, a)
-	}
+	p.convoyDays = append(p.convoyDays, 2, 6, 9, 15, 23)
 	for _, a := range []int{3, 10, 17} {
 		p.cloneDays = append(p.cloneDays, weekday(a))
 	}

@@ -30,12 +30,11 @@ func TestAuditRunFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	rows := []string{"read-1", "read-2", "read-3"}
 	type result struct {
-		data     []string
-		err      error
-		ran      bool
-		fixture  *auditFixture
-		anchor   *auditFlakyAnchor
-		intentOK bool
+		data    []string
+		err     error
+		ran     bool
+		fixture *auditFixture
+		anchor  *auditFlakyAnchor
 	}
 	run := func(t *testing.T, everyEvent bool, before, during func(*auditFixture, *auditFlakyAnchor), opErr error) result {
 		var anchor *auditFlakyAnchor
