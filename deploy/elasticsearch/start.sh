@@ -62,6 +62,13 @@ if [ "$(id -u)" = 0 ]; then
 		echo "start.sh: running as root and neither setpriv nor runuser is available" >&2
 		exit 3
 	fi
+	# The checkout may sit under a directory nobody cannot enter (/root, say). Then the node runs
+	# from a copy of the distribution inside its own work dir, which nobody owns.
+	if ! "${run[@]}" test -x "$ES_HOME/bin/elasticsearch"; then
+		cp -R "$ES_HOME" "$ES_WORKDIR/home"
+		chown -R nobody: "$ES_WORKDIR/home"
+		ES_HOME="$ES_WORKDIR/home"
+	fi
 fi
 # ES_WATCH_PID: a test binary that started this node; if it dies without stopping the node (a
 # timeout panic, a kill), a watchdog ends the node's process group instead of leaving it running.
