@@ -112,11 +112,12 @@ func (t *Transparency) add(e Event) {
 func (t *Transparency) Report() TransparencyReport {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	rep := TransparencyReport{Events: t.seen, Checkpoint: t.cp}
+	rep := TransparencyReport{Months: []TransparencyMonth{}, Events: t.seen, Checkpoint: t.cp}
 	for _, k := range slices.Sorted(maps.Keys(t.months)) {
 		m := t.months[k]
 		out := m.TransparencyMonth
-		out.SearchesByBand = nil
+		// An empty list, not null: the public report's consumers (charts) should not special-case it.
+		out.SearchesByBand = []SearchCount{}
 		for sc, n := range m.byBand {
 			sc.Count = n
 			out.SearchesByBand = append(out.SearchesByBand, sc)
