@@ -195,13 +195,20 @@ const ActionAuthenticate audit.Action = "authenticate"
 // carries only the client address, the kind of credential and why; never the credential itself.
 // It reports false (and has answered 503) when the event could not be written: fail closed.
 func (s *Server) auditRejectedCredential(c *gin.Context, kind string, why error) bool {
+	return s.auditDenial(c, audit.Actor{Subject: "anonymous"}, ActionAuthenticate, "authn:"+kind+": "+why.Error(), audit.Payload{})
+}
+
+// auditDenial durably records a refusal before it is answered. The request's own cancellation
+// does not stop the write (a client hanging up must not erase its refusal); a bound does. On
+// failure it has answered 503 and reports false: fail closed.
+func (s *Server) auditDenial(c *gin.Context, actor audit.Actor, action audit.Action, rule string, p audit.Payload) bool {
 	ev := audit.Event{
-		Actor: audit.Actor{Subject: "anonymous"}, ClientAddr: c.ClientIP(), RequestID: requestID(c),
-		Action: ActionAuthenticate, Decision: audit.EffectDeny, Rule: "authn:" + kind + ": " + why.Error(),
+		Actor: actor, ClientAddr: c.ClientIP(), RequestID: requestID(c),
+		Action: action, Decision: audit.EffectDeny, Rule: rule,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), auditWriteTimeout)
 	defer cancel()
-	if _, err := s.deps.Audit.Append(ctx, ev, audit.Payload{}); err != nil {
+	if _, err := s.deps.Audit.Append(ctx, ev, p); err != nil {
 		abortError(c, err, nil)
 		return false
 	}
@@ -224,14 +231,7 @@ func subjectOf(p identity.Principal) authz.Subject {
 // refuse records the denial and answers 403 (400 for a malformed reason). The audit event is
 // durable before the answer goes out.
 func (s *Server) refuse(c *gin.Context, p identity.Principal, perm Permission, rule, why string) {
-	ev := audit.Event{
-		Actor: p.Actor(), ClientAddr: c.ClientIP(), RequestID: requestID(c),
-		Action: audit.Action(perm.String()), Decision: audit.EffectDeny, Rule: rule,
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), auditWriteTimeout)
-	defer cancel()
-	if _, err := s.deps.Audit.Append(ctx, ev, audit.Payload{Query: c.Request.Method + " " + c.FullPath()}); err != nil {
-		abortError(c, err, nil)
+	if !s.auditDenial(c, p.Actor(), audit.Action(perm.String()), rule, audit.Payload{Query: c.Request.Method + " " + c.FullPath()}) {
 		return
 	}
 	status, code := http.StatusForbidden, CodeForbidden
