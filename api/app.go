@@ -84,7 +84,7 @@ type app struct {
 	server   *httpapi.Server
 }
 
-// openApp wires every part over an already opened read store.
+// openApp wires every part over an already opened read store, which the caller keeps and closes.
 func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store) (a *app, err error) {
 	a = &app{}
 	defer func() {
@@ -153,12 +153,13 @@ func identityConfig(cfg config.Config) identity.Config {
 	return ic
 }
 
-// close stops the HTTP-facing parts in order: drain ingest, then the stores and the audit log
-// (last, so everything before it could still be recorded).
+// close stops what openApp started, in order: drain ingest, then the identity store and the
+// audit log (last, so everything before it could still be recorded). The read store belongs to
+// whoever opened it and passed it in, and stays open.
 func (a *app) close(ctx context.Context) error {
 	var errs []error
 	if a.reads != nil {
-		errs = append(errs, a.reads.close(ctx))
+		errs = append(errs, a.reads.writer.Close(ctx))
 	}
 	if a.idStore != nil {
 		errs = append(errs, a.idStore.Close())

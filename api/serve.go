@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -45,9 +46,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		store.Close()
 		return err
 	}
+	// Stop the portal, then the store it served.
+	closeAll := func(ctx context.Context) error { return errors.Join(a.close(ctx), store.Close()) }
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		a.close(context.Background())
+		closeAll(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{
@@ -63,7 +66,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	select {
 	case err := <-errc:
-		a.close(context.Background())
+		closeAll(context.Background())
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
@@ -73,7 +76,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	herr := hs.Shutdown(sctx)
-	cerr := a.close(sctx)
+	cerr := closeAll(sctx)
 	if herr != nil || cerr != nil {
 		return fmt.Errorf("shutdown: %v %v", herr, cerr)
 	}

@@ -120,11 +120,11 @@ func RunReads(ctx context.Context, o ReadOptions) ([]Row, error) {
 	sec := fmt.Sprintf("Reads: ingest and lookup, SQLite at %s reads", commas(o.Reads))
 	rows := []Row{
 		{Section: sec, Name: "ingest rate (HTTP NDJSON vs raw store append)", Unit: "reads/s", Ours: httpRate, Raw: rawRate,
-			Target: ">= 50,000/s and >= 0.8x raw", Met: met(httpRate >= 50000 && httpRate >= 0.8*rawRate)},
+			Target: ">= 50,000/s and >= 0.8x raw", Met: Met(httpRate >= 50000 && httpRate >= 0.8*rawRate)},
 		{Section: sec, Name: "RSS during HTTP ingest at 10% / 50% / 100%", Unit: "MiB", Ours: float64(rss[2]) / (1 << 20),
 			Note: fmt.Sprintf("%.0f / %.0f / %.0f MiB, peak %.0f MiB; raw phase peak %.0f MiB",
 				mib(rss[0]), mib(rss[1]), mib(rss[2]), mib(rss[3]), mib(rawRSSPeak)),
-			Target: "flat as data grows", Met: met(rss[2] <= rss[0]*3/2+64<<20)},
+			Target: "flat as data grows", Met: Met(rss[2] <= rss[0]*3/2+64<<20)},
 	}
 	for _, l := range lookups {
 		l.Section = sec
@@ -287,7 +287,7 @@ func measureLookups(ctx context.Context, store reads.Store, vrms []string, o Rea
 		note := fmt.Sprintf("p50 %.3f ms, %.1f rows/query, after %d warm-up queries", p50, float64(hits)/float64(o.Queries), o.Queries/2)
 		r := Row{Name: k.name + " p99", Unit: "ms", Raw: p99, Target: k.target, Note: note}
 		if k.targetMs > 0 {
-			r.Met = met(p99 <= k.targetMs)
+			r.Met = Met(p99 <= k.targetMs)
 		}
 		rows = append(rows, r)
 	}

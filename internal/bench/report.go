@@ -97,7 +97,8 @@ func RSSBytes() int64 {
 	return 0
 }
 
-func met(ok bool) *bool { return &ok }
+// Met makes the Met field of a row: whether the figure meets its target.
+func Met(ok bool) *bool { return &ok }
 
 // Markdown renders the report as the table docs/benchmarks.md carries.
 func (r Report) Markdown(w io.Writer) {
