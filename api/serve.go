@@ -75,10 +75,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	herr := hs.Shutdown(sctx)
-	cerr := closeAll(sctx)
-	if herr != nil || cerr != nil {
-		return fmt.Errorf("shutdown: %v %v", herr, cerr)
+	if err := errors.Join(hs.Shutdown(sctx), closeAll(sctx)); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped cleanly")
 	return nil
