@@ -27,6 +27,8 @@ type searchBody struct {
 	Limit   int          `json:"limit"`
 	Cursor  string       `json:"cursor"`
 	Reason  authz.Reason `json:"reason"`
+	// AuthorityID presents a prior authority.
+	AuthorityID string `json:"authority_id"`
 }
 
 // journeyBody is the JSON body of POST /api/v1/searches/journey: no paging, the journey comes
@@ -37,6 +39,8 @@ type journeyBody struct {
 	To      time.Time    `json:"to"`
 	Cameras []string     `json:"cameras"`
 	Reason  authz.Reason `json:"reason"`
+	// AuthorityID presents a prior authority.
+	AuthorityID string `json:"authority_id"`
 }
 
 // caller is the principal as the search service sees it.
@@ -85,7 +89,7 @@ func (s *Server) searchHandler(t search.Type) gin.HandlerFunc {
 		}
 		res, err := svc.Search(c.Request.Context(), caller(c), t, search.Request{
 			VRM: b.VRM, Pattern: b.Pattern, From: b.From, To: b.To, Cameras: b.Cameras,
-			Limit: b.Limit, Cursor: b.Cursor, Reason: b.Reason,
+			Limit: b.Limit, Cursor: b.Cursor, Reason: b.Reason, AuthorityID: b.AuthorityID,
 		})
 		if err != nil {
 			searchError(c, err)
@@ -105,7 +109,7 @@ func (s *Server) searchJourney(c *gin.Context) {
 		searchError(c, err)
 		return
 	}
-	j, err := svc.Journey(c.Request.Context(), caller(c), search.JourneyRequest{VRM: b.VRM, From: b.From, To: b.To, Cameras: b.Cameras, Reason: b.Reason})
+	j, err := svc.Journey(c.Request.Context(), caller(c), search.JourneyRequest{VRM: b.VRM, From: b.From, To: b.To, Cameras: b.Cameras, Reason: b.Reason, AuthorityID: b.AuthorityID})
 	if err != nil {
 		searchError(c, err)
 		return

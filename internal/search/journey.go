@@ -19,6 +19,8 @@ type JourneyRequest struct {
 	To      time.Time
 	Cameras []string
 	Reason  authz.Reason
+	// AuthorityID presents a prior authority (needed for aged data).
+	AuthorityID string
 }
 
 // Journey is a VRM's reads in time order with where each camera is, first and last seen, and the
@@ -75,7 +77,8 @@ func (s *Service) Journey(ctx context.Context, c Caller, r JourneyRequest) (Jour
 	base.SearchType, base.Band = string(TypeJourney), bandNumber(band)
 	base.Reason = audit.Reason{Purpose: clip(reason.Purpose, audit.MaxFieldLen), CaseRef: clip(reason.CaseRef, audit.MaxFieldLen), OffenceCode: clip(reason.OffenceCode, audit.MaxFieldLen)}
 	payload := audit.Payload{VRMs: []string{q.value}, Query: q.text(), Justification: clip(reason.Justification, audit.MaxJustificationLen)}
-	d, err := s.decide(ctx, base, payload, authz.Request{Subject: c.subject(), Action: authz.SearchJourney, Band: band, Reason: reason})
+	use := AuthorityUse{ID: r.AuthorityID, Subject: c.Subject, Type: TypeJourney, VRMs: []string{q.value}, Cameras: q.cameras, From: q.from, To: q.to}
+	d, err := s.authorise(ctx, &base, payload, authz.Request{Subject: c.subject(), Action: authz.SearchJourney, Band: band, Reason: reason}, use, true)
 	if err != nil {
 		return Journey{}, err
 	}

@@ -272,3 +272,21 @@ func TestAuditDownFailsClosed(t *testing.T) {
 		t.Errorf("refusal with audit down: %v", err)
 	}
 }
+
+// A server without an authority service refuses every search that presents an authority, and
+// records the refusal with the authority rule and id: an unverifiable authority is never taken
+// on trust.
+func TestAuthorityPresentedWithoutServiceRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n := len(e.events(t))
+	_, err := e.svc.Exact(ctx, investigator, search.Request{VRM: "AB12CDE", From: now.Add(-24 * time.Hour), To: now, Reason: goodReason(), AuthorityID: "auth-1"})
+	var denied *search.DeniedError
+	if !errors.As(err, &denied) || !errors.Is(err, search.ErrForbidden) || !strings.HasPrefix(denied.Rule, search.RuleAuthority) {
+		t.Fatalf("err %v, want an authority refusal", err)
+	}
+	got := e.since(t, n)
+	if len(got) != 1 || got[0].Event.Decision != audit.EffectDeny || got[0].Event.AuthorityID != "auth-1" || !strings.HasPrefix(got[0].Event.Rule, search.RuleAuthority) {
+		t.Fatalf("audit events %+v, want one denial naming the authority", got)
+	}
+}

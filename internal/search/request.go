@@ -65,6 +65,8 @@ type Request struct {
 	// and to the query, so it cannot be edited or handed to someone else.
 	Cursor string
 	Reason authz.Reason
+	// AuthorityID presents a prior authority (needed for aged data and sensitive search types).
+	AuthorityID string
 }
 
 // spec is a validated query in canonical form: what is authorised, audited, bound into cursors

@@ -92,10 +92,15 @@ func (s *Service) search(ctx context.Context, c Caller, t Type, r Request) (Resu
 		payload.VRMs = []string{q.value}
 	}
 
+	// The cursor is bound to the caller, the query and the authority presented with it.
+	bound := q.text()
+	if r.AuthorityID != "" {
+		bound += " authority=" + r.AuthorityID
+	}
 	var inner string
 	if r.Cursor != "" {
 		var ok bool
-		if inner, ok = s.curs.open(c.Subject, q.text(), r.Cursor); !ok {
+		if inner, ok = s.curs.open(c.Subject, bound, r.Cursor); !ok {
 			if err := s.recordDenial(ctx, base, payload, RuleCursor+": the cursor was not issued to this user for this query"); err != nil {
 				return Result{}, err
 			}
@@ -103,7 +108,11 @@ func (s *Service) search(ctx context.Context, c Caller, t Type, r Request) (Resu
 		}
 	}
 
-	d, err := s.decide(ctx, base, payload, authz.Request{Subject: c.subject(), Action: t.action(), Band: band, Reason: reason})
+	use := AuthorityUse{ID: r.AuthorityID, Subject: c.Subject, Type: t, Cameras: q.cameras, From: q.from, To: q.to}
+	if t != TypePartial {
+		use.VRMs = []string{q.value}
+	}
+	d, err := s.authorise(ctx, &base, payload, authz.Request{Subject: c.subject(), Action: t.action(), Band: band, Reason: reason}, use, r.Cursor == "")
 	if err != nil {
 		return Result{}, err
 	}
@@ -124,7 +133,7 @@ func (s *Service) search(ctx context.Context, c Caller, t Type, r Request) (Resu
 			}
 		}
 		res.Digest = audit.DigestIDs(ids)
-		res.Next = s.curs.seal(c.Subject, q.text(), page.Next)
+		res.Next = s.curs.seal(c.Subject, bound, page.Next)
 		return res, audit.Outcome{Count: int64(len(ids)), Digest: res.Digest}, nil
 	})
 }

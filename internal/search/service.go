@@ -52,6 +52,9 @@ type Deps struct {
 	Reads Store
 	Audit audit.Appender
 	Authz *authz.Authorizer
+	// Authorities checks authorities presented with searches; nil refuses every search that
+	// presents one (and the policy refuses the searches that need one).
+	Authorities Authorities
 	// Now is the clock; windows are judged against it. It should be the Authorizer's clock too,
 	// or a window could be "not in the future" here and in another band there.
 	Now func() time.Time
@@ -157,6 +160,7 @@ type Service struct {
 	st   Store
 	log  audit.Appender
 	az   *authz.Authorizer
+	auth Authorities
 	now  func() time.Time
 	cfg  Config
 	curs cursorSealer
@@ -191,7 +195,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		}
 	}
 	cfg.CursorKey = nil // kept only inside the sealer
-	return &Service{st: d.Reads, log: d.Audit, az: d.Authz, now: d.Now, cfg: cfg, curs: cursorSealer{key: key}}, nil
+	return &Service{st: d.Reads, log: d.Audit, az: d.Authz, auth: d.Authorities, now: d.Now, cfg: cfg, curs: cursorSealer{key: key}}, nil
 }
 
 // Config returns the effective configuration (without the cursor key).
