@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,15 +14,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
 	"github.com/anpr-portal/anpr/internal/identity/dextest"
 	"github.com/anpr-portal/anpr/internal/seed"
 )
 
-// raw is send for a response that is not JSON: it returns status, headers and body.
+// raw sends a request and returns status, headers and body, after checking the request and the
+// response against api/openapi.yaml.
 func (b *browser) raw(method, path, body, reqID string) (int, http.Header, []byte) {
 	b.t.Helper()
 	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("X-CSRF-Token", b.csrf)
 	req.Header.Set("X-Request-ID", reqID)
 	resp, err := b.c.Do(req)
@@ -28,7 +38,56 @@ func (b *browser) raw(method, path, body, reqID string) (int, http.Header, []byt
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
+	checkAgainstSpec(b.t, b.base, method, path, body, resp, out)
 	return resp.StatusCode, resp.Header, out
+}
+
+// sendChecked is send with the exchange checked against api/openapi.yaml.
+func (b *browser) sendChecked(method, path, body, reqID string) (int, map[string]any) {
+	b.t.Helper()
+	code, _, raw := b.raw(method, path, body, reqID)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		b.t.Fatalf("%s %s: %d %q", method, path, code, raw)
+	}
+	return code, m
+}
+
+// checkAgainstSpec validates one real request and its response against the OpenAPI document.
+func checkAgainstSpec(t *testing.T, base, method, path, body string, resp *http.Response, out []byte) {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = openapi3.Servers{{URL: base}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s: not in the document: %v", method, path, err)
+	}
+	opts := &openapi3filter.Options{
+		AuthenticationFunc:    func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
+		IncludeResponseStatus: true, MultiError: true,
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		t.Errorf("%s %s: request does not match the document: %v", method, path, err)
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(bytes.NewReader(out)), Options: opts,
+	}); err != nil {
+		t.Errorf("%s %s: response %d does not match the document: %v\n%s", method, path, resp.StatusCode, err, out)
+	}
 }
 
 // sarRows runs a subject access report for vrm over the last three years and checks that the
@@ -99,12 +158,12 @@ func TestHoldsRetentionDataRightsThroughDex(t *testing.T) {
 	}
 
 	// The manager holds the aged plate.
-	code, hold := mgr.send("POST", "/api/v1/holds", holdBody, rid())
+	code, hold := mgr.sendChecked("POST", "/api/v1/holds", holdBody, rid())
 	if code != 201 || hold["active"] != true {
 		t.Fatalf("create hold: %d %v", code, hold)
 	}
 	holdID := hold["id"].(string)
-	if code, body := mgr.send("GET", "/api/v1/holds", "", rid()); code != 200 || len(body["holds"].([]any)) != 1 {
+	if code, body := mgr.sendChecked("GET", "/api/v1/holds", "", rid()); code != 200 || len(body["holds"].([]any)) != 1 {
 		t.Fatalf("list holds: %d %v", code, body)
 	}
 
@@ -123,7 +182,7 @@ func TestHoldsRetentionDataRightsThroughDex(t *testing.T) {
 
 	// Retention: everything past it goes except the held plate's reads.
 	id := rid()
-	code, report := mgr.send("POST", "/api/v1/retention/runs", "", id)
+	code, report := mgr.sendChecked("POST", "/api/v1/retention/runs", "", id)
 	if code != 200 || report["status"] != "ok" || report["deleted"].(float64) == 0 || report["held_kept"] != float64(old) || report["holds"] != float64(1) {
 		t.Fatalf("retention run: %d %v (held plate has %d old reads)", code, report, old)
 	}
@@ -142,7 +201,7 @@ func TestHoldsRetentionDataRightsThroughDex(t *testing.T) {
 	}
 	target := misread[len(misread)-1][0]
 	id = rid()
-	code, fixed := mgr.send("POST", "/api/v1/reads/"+target+"/correct", `{"vrm":"`+seed.MisreadVRM+`",`+dpReason+`}`, id)
+	code, fixed := mgr.sendChecked("POST", "/api/v1/reads/"+target+"/correct", `{"vrm":"`+seed.MisreadVRM+`",`+dpReason+`}`, id)
 	if code != 200 || fixed["before_id"] != target || fixed["read"].(map[string]any)["vrm"] != seed.MisreadVRM {
 		t.Fatalf("correct: %d %v", code, fixed)
 	}
@@ -151,28 +210,28 @@ func TestHoldsRetentionDataRightsThroughDex(t *testing.T) {
 		t.Fatalf("correct events: %v", evs)
 	}
 	newID := fixed["read"].(map[string]any)["id"].(string)
-	if code, body := mgr.send("POST", "/api/v1/reads/"+newID+"/erase", `{`+dpReason+`}`, rid()); code != 200 || body["id"] != newID {
+	if code, body := mgr.sendChecked("POST", "/api/v1/reads/"+newID+"/erase", `{`+dpReason+`}`, rid()); code != 200 || body["id"] != newID {
 		t.Fatalf("erase: %d %v", code, body)
 	}
-	if code, body := mgr.send("POST", "/api/v1/reads/"+newID+"/erase", `{`+dpReason+`}`, rid()); code != 404 {
+	if code, body := mgr.sendChecked("POST", "/api/v1/reads/"+newID+"/erase", `{`+dpReason+`}`, rid()); code != 404 {
 		t.Fatalf("erase twice: %d %v", code, body)
 	}
-	if code, body := mgr.send("POST", "/api/v1/reads/"+target+"/erase", `{"reason":{"purpose":"data_protection","case_ref":"DP/0042/26","justification":"check"}}`, rid()); code != 400 {
+	if code, body := mgr.sendChecked("POST", "/api/v1/reads/"+target+"/erase", `{"reason":{"purpose":"data_protection","case_ref":"DP/0042/26","justification":"check"}}`, rid()); code != 400 {
 		t.Fatalf("erase with a vague reason: %d %v", code, body)
 	}
 
 	// Releasing the hold lets the next run delete the plate's old reads.
-	if code, body := mgr.send("POST", "/api/v1/holds/"+holdID+"/release", `{"reason":"trial concluded and the appeal period has expired"}`, rid()); code != 200 || body["active"] != false {
+	if code, body := mgr.sendChecked("POST", "/api/v1/holds/"+holdID+"/release", `{"reason":"trial concluded and the appeal period has expired"}`, rid()); code != 200 || body["active"] != false {
 		t.Fatalf("release: %d %v", code, body)
 	}
-	code, report = mgr.send("POST", "/api/v1/retention/runs", "", rid())
+	code, report = mgr.sendChecked("POST", "/api/v1/retention/runs", "", rid())
 	if code != 200 || report["deleted"] != float64(old) || report["held_kept"] != float64(0) {
 		t.Fatalf("run after release: %d %v; want the %d old reads deleted", code, report, old)
 	}
 	if left := sarRows(t, mgr, aud, seed.AgedVRM, rid()); len(left) != len(aged)-old {
 		t.Fatalf("after release: %d reads, want %d", len(left), len(aged)-old)
 	}
-	if code, body := mgr.send("GET", "/api/v1/retention/runs", "", rid()); code != 200 || len(body["runs"].([]any)) != 2 {
+	if code, body := mgr.sendChecked("GET", "/api/v1/retention/runs", "", rid()); code != 200 || len(body["runs"].([]any)) != 2 {
 		t.Fatalf("list runs: %d %v", code, body)
 	}
 
