@@ -75,7 +75,9 @@ func holdQuery(scopes []reads.HoldScope) ([]types.Query, error) {
 // PreserveLead is how far ahead of the cutoff a retention run moves held reads to the preserved
 // index. ILM deletes a backing index at a fixed age after its rollover, independently of our runs;
 // moving held reads a week early means a run that is late by less than that still saves them
-// before their backing index can go.
+// before their backing index can go. ILM's delete phase is therefore safe with holds as long as
+// retention runs at least once per PreserveLead (serve runs it daily by default) and the phase's
+// min_age is at least data.retention.
 const PreserveLead = 7 * 24 * time.Hour
 
 // PreservedIndex is the plain index that keeps reads under a preservation hold once they near
