@@ -134,3 +134,42 @@ func TestRetentionHeldReadsSurviveBackingIndexDeletion(t *testing.T) {
 		t.Fatalf("after release the store holds %v, want only the recent reads %v", got, want)
 	}
 }
+
+// A held read that retention moved to the preserved index can still be corrected (the corrected
+// read stays preserved) and erased.
+func TestRectifyPreservedRead(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	r := storetest.Read("CAM-A", "HD11AA0", storetest.T0.Add(-48*time.Hour))
+	if _, err := s.AppendReads(ctx, []reads.Read{r}); err != nil {
+		t.Fatal(err)
+	}
+	id := reads.ReadID(r.CameraID, r.SeenAt, r.VRM)
+	if _, err := s.DeleteReadsBefore(ctx, storetest.T0, []reads.HoldScope{{Cameras: []string{"CAM-A"}}}); err != nil {
+		t.Fatal(err)
+	}
+	inPreserved := func(id string) bool {
+		res, err := s.es.Search().Index(s.PreservedIndex()).Request(&search.Request{
+			Query: &types.Query{Ids: &types.IdsQuery{Values: []string{id}}}}).Do(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Hits.Hits) == 1
+	}
+	if !inPreserved(id) {
+		t.Fatal("the held read was not moved to the preserved index")
+	}
+	_, after, err := s.CorrectRead(ctx, id, "HD11AAO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inPreserved(after.ID) || inPreserved(id) {
+		t.Fatalf("corrected read %s not in the preserved index in place of %s", after.ID, id)
+	}
+	if _, err := s.EraseRead(ctx, after.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRead(ctx, after.ID); !errors.Is(err, reads.ErrNotFound) {
+		t.Fatalf("erased preserved read still found: %v", err)
+	}
+}
