@@ -82,6 +82,7 @@ type app struct {
 	idStore  *sqlite.IdentityStore
 	ident    *identity.Service
 	server   *httpapi.Server
+	data     *dataServices // holds, retention, data rights (retention_cmd.go)
 }
 
 // openApp wires every part over an already opened read store, which the caller keeps and closes.
@@ -116,6 +117,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	if a.data, err = openDataServices(ctx, cfg, log, store, a.auditLog, az); err != nil {
+		return nil, err
+	}
 	a.server = httpapi.New(httpapi.Deps{
 		Log:      log,
 		Store:    store,
@@ -133,6 +137,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		Transparency: audit.NewTransparency(nil),
 		AuditKeys:    keys.Text(),
 		Search:       svc,
+		Holds:        a.data.holds,
+		Retention:    a.data.retention,
+		DataRights:   a.data.rights,
 	})
 	return a, nil
 }
@@ -160,6 +167,9 @@ func (a *app) close(ctx context.Context) error {
 	var errs []error
 	if a.reads != nil {
 		errs = append(errs, a.reads.writer.Close(ctx))
+	}
+	if a.data != nil { // before the audit log: a retention run in progress records its outcome
+		errs = append(errs, a.data.close())
 	}
 	if a.idStore != nil {
 		errs = append(errs, a.idStore.Close())

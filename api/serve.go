@@ -46,6 +46,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		store.Close()
 		return err
 	}
+	a.data.startJob(cfg, log) // the scheduled retention job; app.close stops it
 	// Stop the portal, then the store it served.
 	closeAll := func(ctx context.Context) error { return errors.Join(a.close(ctx), store.Close()) }
 	ln, err := net.Listen("tcp", cfg.Listen)

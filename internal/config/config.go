@@ -31,6 +31,8 @@ type Config struct {
 	Ingest   Ingest   `yaml:"ingest"`
 	Audit    Audit    `yaml:"audit"`
 	Data     Data     `yaml:"data"`
+	// Retention configures the retention job and where holds live.
+	Retention Retention `yaml:"retention"`
 
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests and ingest batches get this long.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -95,6 +97,19 @@ type Data struct {
 	Retention time.Duration `yaml:"retention"`
 }
 
+// Retention configures scheduled retention runs (inside serve) and the holds store.
+type Retention struct {
+	// Enabled runs retention on a schedule inside serve (default true). anpr retention run and
+	// the API work either way.
+	Enabled bool `yaml:"enabled"`
+	// Interval and Offset place the runs at fixed times: Offset past every multiple of Interval,
+	// UTC (default every 24h at 02:00).
+	Interval time.Duration `yaml:"interval"`
+	Offset   time.Duration `yaml:"offset"`
+	// Path is the holds and retention-run database (default <data_dir>/holds.db).
+	Path string `yaml:"path"`
+}
+
 // Default returns the configuration used when nothing is set: the embedded SQLite backend in
 // ./data, listening on localhost.
 func Default() Config {
@@ -120,6 +135,7 @@ func Default() Config {
 			Band1:     90 * 24 * time.Hour,
 			Retention: 365 * 24 * time.Hour,
 		},
+		Retention:       Retention{Enabled: true, Interval: 24 * time.Hour, Offset: 2 * time.Hour},
 		SQLite:          SQLite{MaxConns: 8},
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -173,6 +189,9 @@ func (c *Config) setDerived() {
 	}
 	if c.Identity.Path == "" {
 		c.Identity.Path = filepath.Join(c.DataDir, "identity.db")
+	}
+	if c.Retention.Path == "" {
+		c.Retention.Path = filepath.Join(c.DataDir, "holds.db")
 	}
 	if c.Audit.KeyDir == "" {
 		c.Audit.KeyDir = filepath.Join(c.DataDir, "audit-keys")
@@ -249,6 +268,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Data.Retention <= c.Data.Band1 {
 		bad("data.retention", "must be longer than data.band1 (%s)", c.Data.Band1)
+	}
+	if c.Retention.Interval < time.Minute {
+		bad("retention.interval", "must be at least 1m")
+	}
+	if c.Retention.Offset < 0 || c.Retention.Offset >= c.Retention.Interval {
+		bad("retention.offset", "must be at least 0 and less than retention.interval (%s)", c.Retention.Interval)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive")

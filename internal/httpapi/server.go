@@ -17,8 +17,11 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/datarights"
+	"github.com/anpr-portal/anpr/internal/holds"
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
+	"github.com/anpr-portal/anpr/internal/retention"
 	"github.com/anpr-portal/anpr/internal/search"
 )
 
@@ -48,6 +51,11 @@ type Deps struct {
 	AuditKeys    string // the trusted checkpoint verifier keys, published as text
 	// Search runs every read search and record view; it authorises and audits them itself.
 	Search *search.Service
+	// Holds, Retention and DataRights serve the ANPR manager's data routes (holds.go,
+	// retention.go, datarights.go); each route answers 503 when its service is nil.
+	Holds      *holds.Service
+	Retention  *retention.Service
+	DataRights *datarights.Service
 }
 
 // IngestService is the ingest path as the handler sees it.
@@ -132,6 +140,15 @@ func New(d Deps) *Server {
 	s.handle(post, "/api/v1/admin/grants", Requires(authz.AdminGrants).About(grantTarget), s.createGrant)
 	s.handle(del, "/api/v1/admin/grants/:id", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "grant:" + c.Param("id"), nil }), s.revokeGrant)
 	s.handle(get, "/api/v1/admin/users", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "users", nil }), s.listUsers)
+
+	s.handle(get, "/api/v1/holds", Requires(authz.AdminHolds), s.listHolds)
+	s.handle(post, "/api/v1/holds", Requires(authz.AdminHolds), s.createHold)
+	s.handle(post, "/api/v1/holds/:id/release", Requires(authz.AdminHolds), s.releaseHold)
+	s.handle(get, "/api/v1/retention/runs", Requires(authz.AdminRetention), s.listRetentionRuns)
+	s.handle(post, "/api/v1/retention/runs", Requires(authz.AdminRetention), s.runRetention)
+	s.handle(post, "/api/v1/reads/:id/correct", dataPermission[correctBody](authz.DataCorrect), s.correctRead)
+	s.handle(post, "/api/v1/reads/:id/erase", dataPermission[eraseBody](authz.DataErase), s.eraseRead)
+	s.handle(post, "/api/v1/subject-access", dataPermission[subjectAccessBody](authz.SARReport), s.subjectAccess)
 	return s
 }
 

@@ -156,3 +156,27 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// --- Data rights (correction and erasure). Kept apart from Store on purpose: only the data
+// rights service needs it, and Store grows with search methods elsewhere.
+
+// Rectifier changes or removes specific reads when the law requires it: a misread proved wrong
+// is corrected, a read that must not be held is erased. Both backends implement it.
+type Rectifier interface {
+	// CorrectRead gives read id the plate vrm (normalised here) and re-derives its skeleton. The
+	// id is derived from the plate (ReadID), so the corrected read has a new id; the old id stops
+	// existing. It returns the read before and after. ErrNotFound if id is unknown, ErrInvalid for
+	// a bad plate or one equal to the current plate, ErrConflict if a read of the new plate at the
+	// same camera and instant already exists (erase this one instead).
+	CorrectRead(ctx context.Context, id, vrm string) (before, after Read, err error)
+	// EraseRead deletes read id and returns what it deleted, so the caller can record its digest.
+	// ErrNotFound if id is unknown.
+	EraseRead(ctx context.Context, id string) (Read, error)
+}
+
+// Corrected is r with plate vrm (already normalised) and the id and skeleton that follow from it.
+func Corrected(r Read, vrm, skeleton string) Read {
+	r.VRM, r.Skeleton = vrm, skeleton
+	r.ID = ReadID(r.CameraID, r.SeenAt, vrm)
+	return r
+}

@@ -164,7 +164,7 @@ func (s *Store) AppendReads(ctx context.Context, batch []reads.Read) (reads.Appe
 	return res, nil
 }
 
-// existingIDs returns which of docs' ids the stream already holds.
+// existingIDs returns which of docs' ids the store already holds, in the stream or preserved.
 func (s *Store) existingIDs(ctx context.Context, docs []readDoc) (map[string]bool, error) {
 	found := map[string]bool{}
 	for start := 0; start < len(docs); start += lookupChunk {
@@ -173,7 +173,7 @@ func (s *Store) existingIDs(ctx context.Context, docs []readDoc) (map[string]boo
 		for i, d := range chunk {
 			ids[i] = d.ID
 		}
-		res, err := s.es.Search().Index(s.stream).Request(&search.Request{
+		res, err := s.es.Search().Index(s.readTargets()).Request(&search.Request{
 			Query:   &types.Query{Ids: &types.IdsQuery{Values: ids}},
 			Size:    ptr(len(ids)),
 			Source_: false,

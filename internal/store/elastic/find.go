@@ -44,7 +44,7 @@ func (s *Store) FindReads(ctx context.Context, q reads.Query) (reads.Page, error
 	if rq.after != nil {
 		req.SearchAfter = []types.FieldValue{rq.after.seenAt, rq.after.idString()}
 	}
-	res, err := s.es.Search().Index(s.stream).Request(req).IgnoreUnavailable(true).AllowNoIndices(true).Do(ctx)
+	res, err := s.es.Search().Index(s.readTargets()).Request(req).IgnoreUnavailable(true).AllowNoIndices(true).Do(ctx)
 	if err != nil {
 		return reads.Page{}, fmt.Errorf("find reads: %w", unavailable(err))
 	}
@@ -75,7 +75,7 @@ func (s *Store) CountReads(ctx context.Context, q reads.Query) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.es.Count().Index(s.stream).Request(&count.Request{Query: s.filter(rq)}).
+	res, err := s.es.Count().Index(s.readTargets()).Request(&count.Request{Query: s.filter(rq)}).
 		IgnoreUnavailable(true).AllowNoIndices(true).Do(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count reads: %w", unavailable(err))
@@ -90,7 +90,7 @@ func (s *Store) GetRead(ctx context.Context, id string) (reads.Read, error) {
 	if _, err := parseID(id); err != nil {
 		return reads.Read{}, fmt.Errorf("get read: %w", err)
 	}
-	res, err := s.es.Search().Index(s.stream).Request(&search.Request{
+	res, err := s.es.Search().Index(s.readTargets()).Request(&search.Request{
 		Query: &types.Query{Ids: &types.IdsQuery{Values: []string{id}}},
 		Size:  ptr(1),
 	}).IgnoreUnavailable(true).AllowNoIndices(true).Do(ctx)

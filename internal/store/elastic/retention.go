@@ -1,15 +1,19 @@
 package elastic
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/typedapi/core/closepointintime"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/core/search"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/operationtype"
 
 	"github.com/anpr-portal/anpr/internal/plate"
 	"github.com/anpr-portal/anpr/internal/reads"
@@ -68,16 +72,59 @@ func holdQuery(scopes []reads.HoldScope) ([]types.Query, error) {
 	return out, nil
 }
 
+// PreserveLead is how far ahead of the cutoff a retention run moves held reads to the preserved
+// index. ILM deletes a backing index at a fixed age after its rollover, independently of our runs;
+// moving held reads a week early means a run that is late by less than that still saves them
+// before their backing index can go. ILM's delete phase is therefore safe with holds as long as
+// retention runs at least once per PreserveLead (serve runs it daily by default) and the phase's
+// min_age is at least data.retention.
+const PreserveLead = 7 * 24 * time.Hour
+
+// PreservedIndex is the plain index that keeps reads under a preservation hold once they near
+// the end of retention: <prefix>reads-preserved. It has the reads mapping and is searched with
+// the data stream (readTargets), so a held read is found wherever it lives.
+func (s *Store) PreservedIndex() string { return s.cfg.Prefix + "reads-preserved" }
+
+// readTargets is what read searches name: the data stream and the preserved index. A missing
+// preserved index is ignored (searches pass IgnoreUnavailable).
+func (s *Store) readTargets() string { return s.stream + "," + s.PreservedIndex() }
+
+// ensurePreserved creates the preserved index, with the mapping and settings of the reads
+// template, if it does not exist.
+func (s *Store) ensurePreserved(ctx context.Context) error {
+	raw, err := readsTemplate(s.stream, s.features)
+	if err != nil {
+		return err
+	}
+	var t struct {
+		Template json.RawMessage `json:"template"`
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return fmt.Errorf("elastic: preserved index body: %w", err)
+	}
+	_, err = s.es.Indices.Create(s.PreservedIndex()).Raw(bytes.NewReader(t.Template)).Do(ctx)
+	if err != nil && !isType(err, "resource_already_exists_exception") {
+		return fmt.Errorf("elastic: create index %s: %w", s.PreservedIndex(), unavailable(err))
+	}
+	return nil
+}
+
 // DeleteReadsBefore deletes reads with seen_at < cutoff that no hold covers.
+//
+// Held reads older than cutoff + PreserveLead are first moved from the data stream to the
+// preserved index (copied, the copy confirmed, then deleted from the stream), because ILM's
+// delete phase drops whole backing indices, held reads included: once moved, ILM can delete every
+// backing index past retention and the held reads survive. Then the expired, unheld reads are
+// deleted from the stream and from the preserved index (where a released hold leaves them).
 //
 // It does not use delete_by_query: that lives in the reindex module, which not every cluster
 // loads (the test distribution does not), and data streams accept deletes only on their backing
-// indices. Instead it sweeps the expired, unheld reads under a point in time (so its own deletes
-// do not shift the pages it has yet to read), sorted by _shard_doc, and deletes each page by
-// backing index and _id in one bulk request. The count is what Elasticsearch confirmed deleted.
+// indices. Instead it sweeps under a point in time (so its own deletes do not shift the pages it
+// has yet to read), sorted by _shard_doc, and deletes each page by index and _id in one bulk
+// request. The count is what Elasticsearch confirmed deleted.
 //
-// ILM's delete phase cannot replace this while holds exist: it drops whole backing indices,
-// held reads included. `anpr es setup` must leave the delete phase out when holds are in use.
+// Between the copy and the delete of one page a held read exists twice; searches may show it
+// twice for that moment. The other order would risk losing it, which is worse.
 func (s *Store) DeleteReadsBefore(ctx context.Context, cutoff time.Time, holds []reads.HoldScope) (int64, error) {
 	held, err := holdQuery(holds)
 	if err != nil {
@@ -86,16 +133,98 @@ func (s *Store) DeleteReadsBefore(ctx context.Context, cutoff time.Time, holds [
 	if cutoff.IsZero() {
 		return 0, fmt.Errorf("delete reads: cutoff is not set: %w", reads.ErrInvalid)
 	}
-	q := &types.Query{Bool: &types.BoolQuery{
-		Filter:  []types.Query{timeRange(minMillis, reads.CeilMilli(cutoff))},
+	if err := s.ensurePreserved(ctx); err != nil {
+		return 0, fmt.Errorf("delete reads: %w", err)
+	}
+	cut := reads.CeilMilli(cutoff)
+	if len(held) > 0 {
+		moving := &types.Query{Bool: &types.BoolQuery{
+			Filter:             []types.Query{timeRange(minMillis, cut+PreserveLead.Milliseconds())},
+			Should:             held,
+			MinimumShouldMatch: 1,
+		}}
+		if err := s.sweep(ctx, s.stream, moving, true, s.preserve); err != nil {
+			return 0, fmt.Errorf("delete reads: preserve held reads: %w", err)
+		}
+	}
+	expired := &types.Query{Bool: &types.BoolQuery{
+		Filter:  []types.Query{timeRange(minMillis, cut)},
 		MustNot: held,
 	}}
-	pit, err := s.es.OpenPointInTime(s.stream).KeepAlive("2m").IgnoreUnavailable(true).Do(ctx)
+	var deleted int64
+	for _, index := range []string{s.stream, s.PreservedIndex()} {
+		err := s.sweep(ctx, index, expired, false, func(ctx context.Context, hits []types.Hit) error {
+			ops, err := deleteOpsOf(hits)
+			if err != nil {
+				return err
+			}
+			n, err := s.deleteByID(ctx, ops)
+			deleted += n
+			return err
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("delete reads from %s: %w", index, err)
+		}
+	}
+	return deleted, nil
+}
+
+// preserve copies one page of held reads into the preserved index (by _id, so a repeated run
+// overwrites with the same document) and, once every copy is confirmed, deletes them from the
+// stream.
+func (s *Store) preserve(ctx context.Context, hits []types.Hit) error {
+	req := s.es.Bulk().Index(s.PreservedIndex()).Refresh(s.refresh)
+	for _, h := range hits {
+		if h.Id_ == nil {
+			return errors.New("a hit came back without an _id")
+		}
+		if err := req.IndexOp(types.IndexOperation{Id_: h.Id_}, h.Source_); err != nil {
+			return fmt.Errorf("encode read %s: %w", *h.Id_, err)
+		}
+	}
+	res, err := req.Do(ctx)
+	if err != nil {
+		return fmt.Errorf("bulk copy: %w", unavailable(err))
+	}
+	if len(res.Items) != len(hits) {
+		return fmt.Errorf("bulk copy: %d items answered for %d sent", len(res.Items), len(hits))
+	}
+	for i, item := range res.Items {
+		if it := item[operationtype.Index]; it.Status != http.StatusOK && it.Status != http.StatusCreated {
+			// Nothing is deleted from the stream: the read stays where it was, held, and the next
+			// run tries again.
+			return fmt.Errorf("copy read %s: %d %s: %w", *hits[i].Id_, it.Status, causeText(it.Error), reads.ErrUnavailable)
+		}
+	}
+	ops, err := deleteOpsOf(hits)
+	if err != nil {
+		return err
+	}
+	_, err = s.deleteByID(ctx, ops)
+	return err
+}
+
+func deleteOpsOf(hits []types.Hit) ([]types.DeleteOperation, error) {
+	ops := make([]types.DeleteOperation, 0, len(hits))
+	for _, h := range hits {
+		if h.Id_ == nil {
+			return nil, errors.New("a hit came back without an _id")
+		}
+		ops = append(ops, types.DeleteOperation{Index_: ptr(h.Index_), Id_: h.Id_})
+	}
+	return ops, nil
+}
+
+// sweep calls fn with successive pages of the documents of index that q selects, under a point
+// in time, so that fn may delete what it is given without shifting later pages.
+func (s *Store) sweep(ctx context.Context, index string, q *types.Query, source bool,
+	fn func(ctx context.Context, hits []types.Hit) error) error {
+	pit, err := s.es.OpenPointInTime(index).KeepAlive("2m").IgnoreUnavailable(true).Do(ctx)
 	if err != nil {
 		if status(err) == 404 {
-			return 0, nil // no reads were ever stored
+			return nil // nothing was ever stored there
 		}
-		return 0, fmt.Errorf("delete reads: open point in time: %w", unavailable(err))
+		return fmt.Errorf("open point in time: %w", unavailable(err))
 	}
 	pitID := pit.Id
 	defer func() {
@@ -103,11 +232,9 @@ func (s *Store) DeleteReadsBefore(ctx context.Context, cutoff time.Time, holds [
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if _, err := s.es.ClosePointInTime().Request(&closepointintime.Request{Id: pitID}).Do(cctx); err != nil {
-			s.log.Warn("delete reads: close point in time", "err", err)
+			s.log.Warn("retention: close point in time", "err", err)
 		}
 	}()
-
-	var deleted int64
 	var after []types.FieldValue
 	for {
 		res, err := s.es.Search().Request(&search.Request{
@@ -116,32 +243,23 @@ func (s *Store) DeleteReadsBefore(ctx context.Context, cutoff time.Time, holds [
 			Sort:        []types.SortCombinations{"_shard_doc"},
 			Size:        ptr(retentionPage),
 			SearchAfter: after,
-			Source_:     false,
+			Source_:     source,
 		}).Do(ctx)
 		if err != nil {
-			return deleted, fmt.Errorf("delete reads: sweep: %w", unavailable(err))
+			return fmt.Errorf("sweep: %w", unavailable(err))
 		}
 		if res.PitId != nil {
 			pitID = *res.PitId // the id may change between pages; the newest one must be used
 		}
 		hits := res.Hits.Hits
 		if len(hits) == 0 {
-			return deleted, nil
+			return nil
 		}
-		ops := make([]types.DeleteOperation, 0, len(hits))
-		for _, h := range hits {
-			if h.Id_ == nil {
-				return deleted, errors.New("delete reads: a hit came back without an _id")
-			}
-			ops = append(ops, types.DeleteOperation{Index_: ptr(h.Index_), Id_: h.Id_})
-		}
-		n, err := s.deleteByID(ctx, ops)
-		deleted += n
-		if err != nil {
-			return deleted, fmt.Errorf("delete reads: %w", err)
+		if err := fn(ctx, hits); err != nil {
+			return err
 		}
 		if len(hits) < retentionPage {
-			return deleted, nil
+			return nil
 		}
 		after = hits[len(hits)-1].Sort
 	}

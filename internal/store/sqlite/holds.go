@@ -1,0 +1,226 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/holds"
+	"github.com/anpr-portal/anpr/internal/retention"
+)
+
+// HoldStore is holds.Store and retention.RunStore on SQLite. It commits with synchronous=FULL:
+// a hold protects evidence from deletion, and one lost in a power cut could let retention delete
+// what it was placed to keep.
+type HoldStore struct {
+	db *sql.DB
+}
+
+var (
+	_ holds.Store        = (*HoldStore)(nil)
+	_ retention.RunStore = (*HoldStore)(nil)
+)
+
+// OpenHoldStore opens (creating if needed) the holds database at path. It may share a file with
+// other stores: its tables are prefixed holds_.
+func OpenHoldStore(ctx context.Context, path string) (*HoldStore, error) {
+	db, err := openDB(ctx, path, Full, 4)
+	if err != nil {
+		return nil, fmt.Errorf("open hold store: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, holdsSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open hold store %s: schema: %w", path, err)
+	}
+	return &HoldStore{db: db}, nil
+}
+
+// Close closes the database.
+func (s *HoldStore) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close hold store: %w", err)
+	}
+	return nil
+}
+
+// Times are Unix milliseconds, 0 for the zero time. Scope and reason are JSON: they are read
+// whole and never queried by part.
+const holdsSchema = `
+CREATE TABLE IF NOT EXISTS holds_holds (
+	id             TEXT PRIMARY KEY,
+	case_ref       TEXT NOT NULL,
+	reason         TEXT NOT NULL,
+	scope          TEXT NOT NULL,
+	review_ms      INTEGER NOT NULL,
+	created_by     TEXT NOT NULL,
+	created_ms     INTEGER NOT NULL,
+	released_by    TEXT NOT NULL DEFAULT '',
+	released_ms    INTEGER NOT NULL DEFAULT 0,
+	release_reason TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE TABLE IF NOT EXISTS holds_retention_runs (
+	id          TEXT PRIMARY KEY,
+	started_ms  INTEGER NOT NULL,
+	report      TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS holds_retention_runs_started ON holds_retention_runs(started_ms);`
+
+func holdsMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func holdsTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// CreateHold stores a new hold.
+func (s *HoldStore) CreateHold(ctx context.Context, h holds.Hold) error {
+	reason, err := json.Marshal(h.Reason)
+	if err != nil {
+		return fmt.Errorf("create hold: %w", err)
+	}
+	scope, err := json.Marshal(h.Scope)
+	if err != nil {
+		return fmt.Errorf("create hold: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO holds_holds
+		(id, case_ref, reason, scope, review_ms, created_by, created_ms, released_by, released_ms, release_reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.ID, h.CaseRef, string(reason), string(scope), holdsMS(h.ReviewAt), h.CreatedBy, holdsMS(h.CreatedAt),
+		h.ReleasedBy, holdsMS(h.ReleasedAt), h.ReleaseReason)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return fmt.Errorf("create hold %s: %w", h.ID, holds.ErrConflict)
+		}
+		return fmt.Errorf("create hold: %w: %w", holds.ErrUnavailable, err)
+	}
+	return nil
+}
+
+const holdsColumns = `id, case_ref, reason, scope, review_ms, created_by, created_ms, released_by, released_ms, release_reason`
+
+func holdsScan(sc interface{ Scan(...any) error }) (holds.Hold, error) {
+	var h holds.Hold
+	var reason, scope string
+	var review, created, released int64
+	if err := sc.Scan(&h.ID, &h.CaseRef, &reason, &scope, &review, &h.CreatedBy, &created, &h.ReleasedBy, &released, &h.ReleaseReason); err != nil {
+		return holds.Hold{}, err
+	}
+	var r authz.Reason
+	if err := json.Unmarshal([]byte(reason), &r); err != nil {
+		return holds.Hold{}, fmt.Errorf("hold %s: reason: %w", h.ID, err)
+	}
+	if err := json.Unmarshal([]byte(scope), &h.Scope); err != nil {
+		return holds.Hold{}, fmt.Errorf("hold %s: scope: %w", h.ID, err)
+	}
+	h.Reason = r
+	h.ReviewAt, h.CreatedAt, h.ReleasedAt = holdsTime(review), holdsTime(created), holdsTime(released)
+	return h, nil
+}
+
+// GetHold returns one hold.
+func (s *HoldStore) GetHold(ctx context.Context, id string) (holds.Hold, error) {
+	h, err := holdsScan(s.db.QueryRowContext(ctx, `SELECT `+holdsColumns+` FROM holds_holds WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return holds.Hold{}, fmt.Errorf("hold %q: %w", id, holds.ErrNotFound)
+	}
+	if err != nil {
+		return holds.Hold{}, fmt.Errorf("get hold %q: %w: %w", id, holds.ErrUnavailable, err)
+	}
+	return h, nil
+}
+
+// ListHolds returns every hold, newest first.
+func (s *HoldStore) ListHolds(ctx context.Context) ([]holds.Hold, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+holdsColumns+` FROM holds_holds ORDER BY created_ms DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list holds: %w: %w", holds.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []holds.Hold{}
+	for rows.Next() {
+		h, err := holdsScan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list holds: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list holds: %w: %w", holds.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
+// ReleaseHold releases an active hold. The condition on released_ms makes it a compare-and-set:
+// of two concurrent releases exactly one changes the row.
+func (s *HoldStore) ReleaseHold(ctx context.Context, id, by, reason string, at time.Time) (holds.Hold, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE holds_holds SET released_by = ?, released_ms = ?, release_reason = ?
+		WHERE id = ? AND released_ms = 0`, by, holdsMS(at), reason, id)
+	if err != nil {
+		return holds.Hold{}, fmt.Errorf("release hold %q: %w: %w", id, holds.ErrUnavailable, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return holds.Hold{}, fmt.Errorf("release hold %q: %w: %w", id, holds.ErrUnavailable, err)
+	}
+	h, err := s.GetHold(ctx, id)
+	if err != nil {
+		return holds.Hold{}, err
+	}
+	if n == 0 {
+		return holds.Hold{}, fmt.Errorf("release hold %q: %w: already released", id, holds.ErrConflict)
+	}
+	return h, nil
+}
+
+// RecordRun stores a run report (again with the same id replaces it).
+func (s *HoldStore) RecordRun(ctx context.Context, r retention.Run) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("record retention run: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO holds_retention_runs (id, started_ms, report) VALUES (?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET report = excluded.report`, r.ID, holdsMS(r.StartedAt), string(b)); err != nil {
+		return fmt.Errorf("record retention run: %w: %w", holds.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// ListRuns returns up to limit runs, newest first.
+func (s *HoldStore) ListRuns(ctx context.Context, limit int) ([]retention.Run, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list retention runs: limit %d: %w", limit, holds.ErrInvalid)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT report FROM holds_retention_runs ORDER BY started_ms DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list retention runs: %w: %w", holds.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []retention.Run{}
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("list retention runs: %w", err)
+		}
+		var r retention.Run
+		if err := json.Unmarshal([]byte(raw), &r); err != nil {
+			return nil, fmt.Errorf("list retention runs: decode: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list retention runs: %w: %w", holds.ErrUnavailable, err)
+	}
+	return out, nil
+}
