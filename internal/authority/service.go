@@ -1,0 +1,584 @@
+package authority
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/search"
+)
+
+// Audit actions of the transitions nobody decides: they happen to an approved authority when its
+// time runs out or its last use is spent. (Request, approve, reject and revoke use the audit
+// package's own actions.)
+const (
+	ActionExpire  audit.Action = "authority.expire"
+	ActionExhaust audit.Action = "authority.exhaust"
+)
+
+// Rules outside the policy that refuse authority operations, as audit events record them.
+const (
+	RuleState      = "rule:authority-state"
+	RuleNarrowOnly = "rule:authority-narrow-only"
+)
+
+// systemActor records transitions that time or use counting cause, not a person.
+var systemActor = audit.Actor{Subject: "system:authority", Name: "authority service"}
+
+// Cameras is the camera registry, to check named cameras and resolve areas. Any reads.Store has it.
+type Cameras interface {
+	Cameras(ctx context.Context) ([]reads.Camera, error)
+}
+
+// HoldScope is what a preservation hold keeps: empty VRMs or Cameras mean "any".
+type HoldScope struct {
+	VRMs     []string
+	Cameras  []string
+	From, To time.Time
+}
+
+// HoldLookup finds preservation holds (the retention package owns them). An unknown hold is not
+// an error: it reports active false.
+type HoldLookup interface {
+	Hold(ctx context.Context, id string) (scope HoldScope, active bool, err error)
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	Store   Store
+	Audit   audit.Appender
+	Authz   *authz.Authorizer
+	Cameras Cameras
+	// Holds, when set, lets authorities name preservation holds; nil refuses requests that do.
+	Holds HoldLookup
+	// Now is the clock; it should be the Authorizer's, so bands are judged at the same instant.
+	Now func() time.Time
+}
+
+// Config bounds requests. The zero value becomes the defaults through CheckAndSetDefaults.
+type Config struct {
+	MaxUses    int           // most uses one authority may have (default 50)
+	MaxExpiry  time.Duration // longest an authority may stay valid (default 30 days)
+	MaxVRMs    int           // default 20
+	MaxCameras int           // cameras named or inside an area (default 500)
+	MaxAreaKM2 float64       // default DefaultMaxAreaKM2
+	MaxRadiusM float64       // default DefaultMaxRadiusM
+	// ClockSkew is how far past now a window may end (default 1 minute).
+	ClockSkew time.Duration
+}
+
+// CheckAndSetDefaults fills zero fields and reports every problem at once.
+func (c *Config) CheckAndSetDefaults() error {
+	if c.MaxUses == 0 {
+		c.MaxUses = 50
+	}
+	if c.MaxExpiry == 0 {
+		c.MaxExpiry = 30 * 24 * time.Hour
+	}
+	if c.MaxVRMs == 0 {
+		c.MaxVRMs = 20
+	}
+	if c.MaxCameras == 0 {
+		c.MaxCameras = 500
+	}
+	if c.MaxAreaKM2 == 0 {
+		c.MaxAreaKM2 = DefaultMaxAreaKM2
+	}
+	if c.MaxRadiusM == 0 {
+		c.MaxRadiusM = DefaultMaxRadiusM
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = time.Minute
+	}
+	var errs []error
+	if c.MaxUses < 1 {
+		errs = append(errs, fmt.Errorf("authority: max uses %d must be at least 1", c.MaxUses))
+	}
+	if c.MaxExpiry < time.Minute {
+		errs = append(errs, fmt.Errorf("authority: max expiry %s must be at least a minute", c.MaxExpiry))
+	}
+	if c.MaxVRMs < 1 || c.MaxCameras < 1 || c.MaxAreaKM2 <= 0 || c.MaxRadiusM <= 0 || c.ClockSkew < 0 {
+		errs = append(errs, errors.New("authority: limits on VRMs, cameras, area and radius must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Service runs the workflow. It is safe for concurrent use, and implements search.Authorities.
+type Service struct {
+	st     Store
+	log    audit.Appender
+	az     *authz.Authorizer
+	cams   Cameras
+	holds  HoldLookup
+	now    func() time.Time
+	cfg    Config
+	broker *broker
+}
+
+var _ search.Authorities = (*Service)(nil)
+
+// New checks the dependencies and configuration.
+func New(d Deps, cfg Config) (*Service, error) {
+	var errs []error
+	if d.Store == nil {
+		errs = append(errs, errors.New("authority: no store"))
+	}
+	if d.Audit == nil {
+		errs = append(errs, errors.New("authority: no audit log"))
+	}
+	if d.Authz == nil {
+		errs = append(errs, errors.New("authority: no authorizer"))
+	}
+	if d.Cameras == nil {
+		errs = append(errs, errors.New("authority: no camera registry"))
+	}
+	if d.Now == nil {
+		errs = append(errs, errors.New("authority: no clock"))
+	}
+	if err := cfg.CheckAndSetDefaults(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Service{st: d.Store, log: d.Audit, az: d.Authz, cams: d.Cameras, holds: d.Holds, now: d.Now, cfg: cfg, broker: newBroker()}, nil
+}
+
+// Close ends every queue subscription (the server is stopping). The service still answers
+// everything else.
+func (s *Service) Close() { s.broker.close() }
+
+// View is an authority as the API shows it: its state judged now, the data-age band of its
+// window and what it makes searchable in words.
+type View struct {
+	Authority
+	State      State      `json:"state"`
+	Band       authz.Band `json:"band"`
+	Searchable string     `json:"searchable"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+}
+
+func (s *Service) view(a Authority) View {
+	band := s.az.BandOf(a.Scope.From)
+	v := View{Authority: a, State: a.StateAt(s.now()), Band: band, Searchable: Searchable(a, string(band))}
+	if !a.DecidedAt.IsZero() {
+		t := a.DecidedAt
+		v.DecidedAt = &t
+	}
+	return v
+}
+
+func (s *Service) views(as []Authority) []View {
+	out := make([]View, 0, len(as))
+	for _, a := range as {
+		out = append(out, s.view(a))
+	}
+	return out
+}
+
+// Request is what a requester asks for.
+type Request struct {
+	Reason    authz.Reason
+	Scope     Scope
+	ExpiresAt time.Time
+	MaxUses   int
+	HoldID    string
+}
+
+// Request files a request for authority. The policy decides whether the caller may ask for the
+// band of the window with this purpose (band 2 needs the extended-access role and a serious
+// purpose); a refusal is audited. The request is durable in the audit log before it is stored.
+func (s *Service) Request(ctx context.Context, c search.Caller, r Request) (View, error) {
+	reason := s.az.ReasonRules().Normalize(r.Reason)
+	now := s.now()
+	scope, err := s.checkScope(ctx, r.Scope, now, nil)
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	switch {
+	case r.ExpiresAt.IsZero():
+		errs = append(errs, fmt.Errorf("expires_at is required"))
+	case !r.ExpiresAt.After(now):
+		errs = append(errs, fmt.Errorf("expires_at %s is not in the future", stamp(r.ExpiresAt)))
+	case r.ExpiresAt.Sub(now) > s.cfg.MaxExpiry:
+		errs = append(errs, fmt.Errorf("expires_at %s is more than %s away; ask for a shorter authority", stamp(r.ExpiresAt), s.cfg.MaxExpiry))
+	}
+	if r.MaxUses < 1 || r.MaxUses > s.cfg.MaxUses {
+		errs = append(errs, fmt.Errorf("max_uses %d must be 1 to %d", r.MaxUses, s.cfg.MaxUses))
+	}
+	hold := strings.TrimSpace(r.HoldID)
+	if hold != "" {
+		if err := s.checkHold(ctx, hold); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return View{}, invalid(errs)
+	}
+
+	a := Authority{
+		ID: newID(), Requester: c.Subject, RequesterName: c.Name, State: Pending, Reason: reason, Scope: scope,
+		RequestedExpiresAt: r.ExpiresAt.UTC().Truncate(time.Microsecond), MaxUses: r.MaxUses, HoldID: hold,
+		CreatedAt: now.UTC().Truncate(time.Microsecond),
+	}
+	a.ExpiresAt = a.RequestedExpiresAt
+	band := s.az.BandOf(scope.From)
+	ev := s.event(c, audit.ActionAuthorityRequest, a, band)
+	payload := audit.Payload{VRMs: scope.VRMs, Query: "request " + scope.text() + s.limitsText(a), Justification: reason.Justification}
+	d, err := s.az.Decide(authz.Request{Subject: subjectOf(c), Action: authz.AuthorityRequest, Band: band, Reason: reason})
+	if err != nil || !d.Allowed {
+		return View{}, s.refusePolicy(ctx, ev, payload, d, err)
+	}
+	ev.Decision, ev.Rule = audit.EffectAllow, clip(d.Rule)
+	if _, err := audit.Run(ctx, s.log, ev, payload, func(ctx context.Context) (struct{}, audit.Outcome, error) {
+		err := s.st.Create(ctx, a)
+		return struct{}{}, audit.Outcome{Count: 1, ErrorClass: errClass(err)}, err
+	}); err != nil {
+		return View{}, fmt.Errorf("store authority request: %w", err)
+	}
+	s.broker.publish(QueueChange{ID: a.ID, State: Pending, authority: a})
+	return s.view(a), nil
+}
+
+func (s *Service) limitsText(a Authority) string {
+	return fmt.Sprintf(" max_uses=%d expires=%s hold=%s", a.MaxUses, a.ExpiresAt.UTC().Format(time.RFC3339), a.HoldID)
+}
+
+func (s *Service) checkHold(ctx context.Context, id string) error {
+	if s.holds == nil {
+		return fmt.Errorf("hold_id: preservation holds are not configured on this server")
+	}
+	_, active, err := s.holds.Hold(ctx, id)
+	if err != nil {
+		return fmt.Errorf("hold_id: look up hold %q: %w", id, err)
+	}
+	if !active {
+		return fmt.Errorf("hold_id: %q is not an active preservation hold", id)
+	}
+	return nil
+}
+
+// checkScope validates and canonicalises a requested scope: plates normalised, cameras known,
+// the area resolved to the cameras inside it, types known, the window sane.
+// When keep is set, its camera restriction (cameras, area and the cameras the area resolved to)
+// is kept as it is instead of resolving in's: an approval that does not touch the cameras must not
+// re-resolve an area against a registry that has changed since the request.
+func (s *Service) checkScope(ctx context.Context, in Scope, now time.Time, keep *Scope) (Scope, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	out := Scope{From: in.From.UTC().Truncate(time.Microsecond), To: in.To.UTC().Truncate(time.Microsecond)}
+	switch {
+	case in.From.IsZero() || in.To.IsZero():
+		bad("scope: the window needs both from and to")
+	case !out.From.Before(out.To):
+		bad("scope: the window is reversed or empty (from %s, to %s)", stamp(out.From), stamp(out.To))
+	case !out.From.Before(now):
+		bad("scope: the window starts in the future (%s)", stamp(out.From))
+	case out.To.After(now.Add(s.cfg.ClockSkew)):
+		bad("scope: the window ends in the future (%s); an authority covers data already held", stamp(out.To))
+	}
+	if len(in.SearchTypes) == 0 {
+		bad("scope: search_types is required (any of %s)", strings.Join(SearchTypes(), ", "))
+	}
+	for _, t := range sortedUnique(in.SearchTypes) {
+		if !slices.Contains(SearchTypes(), t) {
+			bad("scope: %q is not a search type (known: %s)", t, strings.Join(SearchTypes(), ", "))
+			continue
+		}
+		out.SearchTypes = append(out.SearchTypes, t)
+	}
+	if len(in.VRMs) > s.cfg.MaxVRMs {
+		bad("scope: %d VRMs named; at most %d", len(in.VRMs), s.cfg.MaxVRMs)
+	}
+	for _, v := range in.VRMs {
+		n, err := plateNormalize(v)
+		if err != nil {
+			bad("scope: vrm %q: %v", clipText(v, 20), err)
+			continue
+		}
+		out.VRMs = append(out.VRMs, n)
+	}
+	out.VRMs = sortedUnique(out.VRMs)
+	if keep != nil {
+		in.Cameras, in.Area = nil, nil
+		out.Cameras, out.Area, out.AreaCameras = keep.Cameras, keep.Area, keep.AreaCameras
+	}
+	if len(in.VRMs) == 0 && len(in.Cameras) == 0 && in.Area == nil && !out.restricted() {
+		bad("scope: name the VRMs, the cameras or the area the authority is for; an authority never covers every vehicle everywhere")
+	}
+	if len(in.Cameras) > 0 || in.Area != nil {
+		cams, areaCams, err := s.resolveCameras(ctx, in.Cameras, in.Area)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		out.Cameras, out.AreaCameras = cams, areaCams
+		if in.Area != nil {
+			ar := *in.Area
+			out.Area = &ar
+		}
+	}
+	if len(errs) > 0 {
+		return Scope{}, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// resolveCameras checks named cameras against the registry and finds the cameras inside area.
+func (s *Service) resolveCameras(ctx context.Context, named []string, area *Area) (cams, inArea []string, err error) {
+	var sh shape
+	if area != nil {
+		if sh, err = area.check(s.cfg.MaxAreaKM2, s.cfg.MaxRadiusM); err != nil {
+			return nil, nil, fmt.Errorf("scope: area: %w", err)
+		}
+	}
+	all, err := s.cams.Cameras(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("scope: list cameras: %w", err)
+	}
+	known := make(map[string]bool, len(all))
+	for _, c := range all {
+		known[c.ID] = true
+		if area != nil && sh.contains(c.Lat, c.Lon) {
+			inArea = append(inArea, c.ID)
+		}
+	}
+	var unknown []string
+	for _, id := range named {
+		id = strings.TrimSpace(id)
+		if !known[id] {
+			unknown = append(unknown, clipText(id, 40))
+			continue
+		}
+		cams = append(cams, id)
+	}
+	if len(unknown) > 0 {
+		return nil, nil, fmt.Errorf("scope: unknown camera(s): %s", strings.Join(clipList(unknown, 10), ", "))
+	}
+	if area != nil && len(inArea) == 0 {
+		return nil, nil, fmt.Errorf("scope: the area contains no camera")
+	}
+	cams, inArea = sortedUnique(cams), sortedUnique(inArea)
+	if n := len(sortedUnique(slices.Concat(cams, inArea))); n > s.cfg.MaxCameras {
+		return nil, nil, fmt.Errorf("scope: %d cameras covered; at most %d", n, s.cfg.MaxCameras)
+	}
+	return cams, inArea, nil
+}
+
+// Mine lists the caller's own requests, newest first.
+func (s *Service) Mine(ctx context.Context, c search.Caller) ([]View, error) {
+	as, err := s.st.ListByRequester(ctx, c.Subject, MaxList)
+	if err != nil {
+		return nil, fmt.Errorf("list my authorities: %w", err)
+	}
+	return s.views(as), nil
+}
+
+// Queue lists the pending requests the caller may decide, oldest first: the policy and the rank
+// and separation rules decide per request, so an officer never sees their own request, and a
+// caller who may decide nothing sees an empty queue.
+func (s *Service) Queue(ctx context.Context, c search.Caller) ([]View, error) {
+	as, err := s.st.ListPending(ctx, MaxList)
+	if err != nil {
+		return nil, fmt.Errorf("list pending authorities: %w", err)
+	}
+	out := []View{}
+	for _, a := range as {
+		if s.mayDecide(c, a) {
+			out = append(out, s.view(a))
+		}
+	}
+	return out, nil
+}
+
+// WatchQueue returns the changes to the caller's queue until ctx ends or the service closes
+// (then the channel is closed). The subscription is live when WatchQueue returns.
+func (s *Service) WatchQueue(ctx context.Context, c search.Caller) <-chan QueueChange {
+	in := s.broker.subscribe()
+	out := make(chan QueueChange, subscriberBuffer)
+	go func() {
+		defer close(out)
+		defer s.broker.unsubscribe(in)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ch, ok := <-in:
+				if !ok {
+					return
+				}
+				if !s.mayDecide(c, ch.authority) {
+					continue
+				}
+				select {
+				case out <- ch:
+				default: // the reader has changes to read already
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// Get returns one authority to its requester, to officers who may decide or revoke it, and to
+// nobody else (ErrNotFound, so ids cannot be probed).
+func (s *Service) Get(ctx context.Context, c search.Caller, id string) (View, error) {
+	a, err := s.st.Get(ctx, id)
+	if err != nil {
+		return View{}, fmt.Errorf("get authority: %w", err)
+	}
+	if a.Requester != c.Subject && !s.mayDecide(c, a) && !s.mayRevoke(c, a) {
+		return View{}, fmt.Errorf("authority %q: %w", clipText(id, 40), ErrNotFound)
+	}
+	return s.view(a), nil
+}
+
+func (s *Service) mayDecide(c search.Caller, a Authority) bool {
+	d, err := s.az.Decide(authz.Request{Subject: subjectOf(c), Action: authz.AuthorityApprove,
+		Band: s.az.BandOf(a.Scope.From), Reason: a.Reason, Target: a.Requester})
+	return err == nil && d.Allowed
+}
+
+func (s *Service) mayRevoke(c search.Caller, a Authority) bool {
+	d, err := s.az.Decide(authz.Request{Subject: subjectOf(c), Action: authz.AuthorityRevoke, Target: a.Requester})
+	return err == nil && d.Allowed
+}
+
+func subjectOf(c search.Caller) authz.Subject {
+	sub := authz.Subject{ID: c.Subject}
+	for _, r := range c.Roles {
+		if role, err := authz.ParseRole(r); err == nil {
+			sub.Roles = append(sub.Roles, role)
+		}
+	}
+	if rank, err := authz.ParseRank(c.Rank); err == nil {
+		sub.Rank = rank
+	}
+	return sub
+}
+
+// event is the base audit event of a transition of a by caller c.
+func (s *Service) event(c search.Caller, action audit.Action, a Authority, band authz.Band) audit.Event {
+	return audit.Event{
+		Actor:      audit.Actor{Subject: c.Subject, Name: c.Name, Roles: slices.Clone(c.Roles), Session: c.Session},
+		ClientAddr: c.ClientAddr, RequestID: c.RequestID, Action: action, AuthorityID: a.ID,
+		Reason: audit.Reason{Purpose: clip(a.Reason.Purpose), CaseRef: clip(a.Reason.CaseRef), OffenceCode: clip(a.Reason.OffenceCode)},
+		Band:   bandNumber(band),
+	}
+}
+
+// refusePolicy records a policy refusal (or a malformed reason) and returns it.
+func (s *Service) refusePolicy(ctx context.Context, ev audit.Event, p audit.Payload, d authz.Decision, err error) error {
+	if aerr := s.recordDenial(ctx, ev, p, d.Rule); aerr != nil {
+		return aerr
+	}
+	if err != nil {
+		if errors.Is(err, authz.ErrInvalid) {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		return fmt.Errorf("authorise: %w", err)
+	}
+	return &search.DeniedError{Rule: d.Rule, Reason: d.Reason}
+}
+
+// recordDenial appends a deny event; when it cannot, the caller gets the audit failure, never the
+// refusal (an unrecorded refusal hides an attempt).
+func (s *Service) recordDenial(ctx context.Context, ev audit.Event, p audit.Payload, rule string) error {
+	ev.Decision, ev.Rule, ev.Stage = audit.EffectDeny, clip(rule), audit.StageEvent
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), audit.OutcomeTimeout)
+	defer cancel()
+	if _, err := s.log.Append(actx, ev, p); err != nil {
+		if errors.Is(err, audit.ErrUnavailable) {
+			return fmt.Errorf("record refusal: %w", err)
+		}
+		return fmt.Errorf("record refusal: %w: %w", audit.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// recordFact appends a one-shot event (an expiry, an exhaustion) after the store changed.
+func (s *Service) recordFact(ctx context.Context, ev audit.Event, p audit.Payload) error {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), audit.OutcomeTimeout)
+	defer cancel()
+	if _, err := s.log.Append(actx, ev, p); err != nil {
+		if errors.Is(err, audit.ErrUnavailable) {
+			return fmt.Errorf("record %s: %w", ev.Action, err)
+		}
+		return fmt.Errorf("record %s: %w: %w", ev.Action, audit.ErrUnavailable, err)
+	}
+	return nil
+}
+
+func invalid(errs []error) error {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = strings.ReplaceAll(e.Error(), "\n", "; ")
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
+}
+
+func errClass(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrConflict):
+		return "conflict"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	}
+	return ""
+}
+
+func bandNumber(b authz.Band) int {
+	switch b {
+	case authz.Band1:
+		return 1
+	case authz.Band2:
+		return 2
+	case authz.BandExpired:
+		return 3
+	}
+	return 0
+}
+
+func newID() string {
+	var b [15]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // never on supported platforms (Go 1.24+)
+	}
+	return "au_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+// clip keeps a field within what one audit field holds, as valid UTF-8.
+func clip(s string) string { return clipBytes(s, audit.MaxFieldLen) }
+
+func clipBytes(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	s = s[:max]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// clipText shortens user input echoed in messages.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "..."
+	}
+	return s
+}
