@@ -31,6 +31,8 @@ type Config struct {
 	Ingest   Ingest   `yaml:"ingest"`
 	Audit    Audit    `yaml:"audit"`
 	Data     Data     `yaml:"data"`
+	// Authority configures prior authorities (DESIGN section 2).
+	Authority Authority `yaml:"authority"`
 
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests and ingest batches get this long.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -93,6 +95,15 @@ type Data struct {
 	Band1 time.Duration `yaml:"band1"`
 	// Retention is how long reads are kept unless preserved (default 365 days).
 	Retention time.Duration `yaml:"retention"`
+}
+
+// Authority configures the prior-authority workflow. Zero values take the service's defaults
+// (inspector; 50 uses; 30 days), which internal/authz and internal/authority validate at start.
+type Authority struct {
+	Path            string        `yaml:"path"`              // SQLite backend: default <data_dir>/authority.db
+	MinApproverRank string        `yaml:"min_approver_rank"` // lowest rank that may approve, e.g. inspector
+	MaxUses         int           `yaml:"max_uses"`          // most uses one authority may be given
+	MaxExpiry       time.Duration `yaml:"max_expiry"`        // longest an authority may stay valid
 }
 
 // Default returns the configuration used when nothing is set: the embedded SQLite backend in
@@ -173,6 +184,9 @@ func (c *Config) setDerived() {
 	}
 	if c.Identity.Path == "" {
 		c.Identity.Path = filepath.Join(c.DataDir, "identity.db")
+	}
+	if c.Authority.Path == "" {
+		c.Authority.Path = filepath.Join(c.DataDir, "authority.db")
 	}
 	if c.Audit.KeyDir == "" {
 		c.Audit.KeyDir = filepath.Join(c.DataDir, "audit-keys")
