@@ -223,4 +223,3 @@ func (s *Server) authorityQueueEvents(c *gin.Context) {
 		}
 	}
 }
-
