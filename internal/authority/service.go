@@ -2,14 +2,10 @@ package authority
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/authz"
@@ -222,6 +218,10 @@ func (s *Service) Request(ctx context.Context, c search.Caller, r Request) (View
 			errs = append(errs, err)
 		}
 	}
+	if err == nil && hold == "" && s.az.BandOf(scope.From) == authz.BandExpired {
+		// Nobody may ask for what they could never use: past retention only held data exists.
+		errs = append(errs, fmt.Errorf("scope: the window starts past retention (%s); such data is kept only under a preservation hold, so name it (hold_id)", stamp(scope.From)))
+	}
 	if len(errs) > 0 {
 		return View{}, invalid(errs)
 	}
@@ -252,126 +252,6 @@ func (s *Service) Request(ctx context.Context, c search.Caller, r Request) (View
 
 func (s *Service) limitsText(a Authority) string {
 	return fmt.Sprintf(" max_uses=%d expires=%s hold=%s", a.MaxUses, a.ExpiresAt.UTC().Format(time.RFC3339), a.HoldID)
-}
-
-func (s *Service) checkHold(ctx context.Context, id string) error {
-	if s.holds == nil {
-		return fmt.Errorf("hold_id: preservation holds are not configured on this server")
-	}
-	_, active, err := s.holds.Hold(ctx, id)
-	if err != nil {
-		return fmt.Errorf("hold_id: look up hold %q: %w", id, err)
-	}
-	if !active {
-		return fmt.Errorf("hold_id: %q is not an active preservation hold", id)
-	}
-	return nil
-}
-
-// checkScope validates and canonicalises a requested scope: plates normalised, cameras known,
-// the area resolved to the cameras inside it, types known, the window sane.
-// When keep is set, its camera restriction (cameras, area and the cameras the area resolved to)
-// is kept as it is instead of resolving in's: an approval that does not touch the cameras must not
-// re-resolve an area against a registry that has changed since the request.
-func (s *Service) checkScope(ctx context.Context, in Scope, now time.Time, keep *Scope) (Scope, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	out := Scope{From: in.From.UTC().Truncate(time.Microsecond), To: in.To.UTC().Truncate(time.Microsecond)}
-	switch {
-	case in.From.IsZero() || in.To.IsZero():
-		bad("scope: the window needs both from and to")
-	case !out.From.Before(out.To):
-		bad("scope: the window is reversed or empty (from %s, to %s)", stamp(out.From), stamp(out.To))
-	case !out.From.Before(now):
-		bad("scope: the window starts in the future (%s)", stamp(out.From))
-	case out.To.After(now.Add(s.cfg.ClockSkew)):
-		bad("scope: the window ends in the future (%s); an authority covers data already held", stamp(out.To))
-	}
-	if len(in.SearchTypes) == 0 {
-		bad("scope: search_types is required (any of %s)", strings.Join(SearchTypes(), ", "))
-	}
-	for _, t := range sortedUnique(in.SearchTypes) {
-		if !slices.Contains(SearchTypes(), t) {
-			bad("scope: %q is not a search type (known: %s)", t, strings.Join(SearchTypes(), ", "))
-			continue
-		}
-		out.SearchTypes = append(out.SearchTypes, t)
-	}
-	if len(in.VRMs) > s.cfg.MaxVRMs {
-		bad("scope: %d VRMs named; at most %d", len(in.VRMs), s.cfg.MaxVRMs)
-	}
-	for _, v := range in.VRMs {
-		n, err := plateNormalize(v)
-		if err != nil {
-			bad("scope: vrm %q: %v", clipText(v, 20), err)
-			continue
-		}
-		out.VRMs = append(out.VRMs, n)
-	}
-	out.VRMs = sortedUnique(out.VRMs)
-	if keep != nil {
-		in.Cameras, in.Area = nil, nil
-		out.Cameras, out.Area, out.AreaCameras = keep.Cameras, keep.Area, keep.AreaCameras
-	}
-	if len(in.VRMs) == 0 && len(in.Cameras) == 0 && in.Area == nil && !out.restricted() {
-		bad("scope: name the VRMs, the cameras or the area the authority is for; an authority never covers every vehicle everywhere")
-	}
-	if len(in.Cameras) > 0 || in.Area != nil {
-		cams, areaCams, err := s.resolveCameras(ctx, in.Cameras, in.Area)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		out.Cameras, out.AreaCameras = cams, areaCams
-		if in.Area != nil {
-			ar := *in.Area
-			out.Area = &ar
-		}
-	}
-	if len(errs) > 0 {
-		return Scope{}, errors.Join(errs...)
-	}
-	return out, nil
-}
-
-// resolveCameras checks named cameras against the registry and finds the cameras inside area.
-func (s *Service) resolveCameras(ctx context.Context, named []string, area *Area) (cams, inArea []string, err error) {
-	var sh shape
-	if area != nil {
-		if sh, err = area.check(s.cfg.MaxAreaKM2, s.cfg.MaxRadiusM); err != nil {
-			return nil, nil, fmt.Errorf("scope: area: %w", err)
-		}
-	}
-	all, err := s.cams.Cameras(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("scope: list cameras: %w", err)
-	}
-	known := make(map[string]bool, len(all))
-	for _, c := range all {
-		known[c.ID] = true
-		if area != nil && sh.contains(c.Lat, c.Lon) {
-			inArea = append(inArea, c.ID)
-		}
-	}
-	var unknown []string
-	for _, id := range named {
-		id = strings.TrimSpace(id)
-		if !known[id] {
-			unknown = append(unknown, clipText(id, 40))
-			continue
-		}
-		cams = append(cams, id)
-	}
-	if len(unknown) > 0 {
-		return nil, nil, fmt.Errorf("scope: unknown camera(s): %s", strings.Join(clipList(unknown, 10), ", "))
-	}
-	if area != nil && len(inArea) == 0 {
-		return nil, nil, fmt.Errorf("scope: the area contains no camera")
-	}
-	cams, inArea = sortedUnique(cams), sortedUnique(inArea)
-	if n := len(sortedUnique(slices.Concat(cams, inArea))); n > s.cfg.MaxCameras {
-		return nil, nil, fmt.Errorf("scope: %d cameras covered; at most %d", n, s.cfg.MaxCameras)
-	}
-	return cams, inArea, nil
 }
 
 // Mine lists the caller's own requests, newest first.
@@ -464,121 +344,4 @@ func subjectOf(c search.Caller) authz.Subject {
 		sub.Rank = rank
 	}
 	return sub
-}
-
-// event is the base audit event of a transition of a by caller c.
-func (s *Service) event(c search.Caller, action audit.Action, a Authority, band authz.Band) audit.Event {
-	return audit.Event{
-		Actor:      audit.Actor{Subject: c.Subject, Name: c.Name, Roles: slices.Clone(c.Roles), Session: c.Session},
-		ClientAddr: c.ClientAddr, RequestID: c.RequestID, Action: action, AuthorityID: a.ID,
-		Reason: audit.Reason{Purpose: clip(a.Reason.Purpose), CaseRef: clip(a.Reason.CaseRef), OffenceCode: clip(a.Reason.OffenceCode)},
-		Band:   bandNumber(band),
-	}
-}
-
-// refusePolicy records a policy refusal (or a malformed reason) and returns it.
-func (s *Service) refusePolicy(ctx context.Context, ev audit.Event, p audit.Payload, d authz.Decision, err error) error {
-	if aerr := s.recordDenial(ctx, ev, p, d.Rule); aerr != nil {
-		return aerr
-	}
-	if err != nil {
-		if errors.Is(err, authz.ErrInvalid) {
-			return fmt.Errorf("%w: %w", ErrInvalid, err)
-		}
-		return fmt.Errorf("authorise: %w", err)
-	}
-	return &search.DeniedError{Rule: d.Rule, Reason: d.Reason}
-}
-
-// recordDenial appends a deny event; when it cannot, the caller gets the audit failure, never the
-// refusal (an unrecorded refusal hides an attempt).
-func (s *Service) recordDenial(ctx context.Context, ev audit.Event, p audit.Payload, rule string) error {
-	ev.Decision, ev.Rule, ev.Stage = audit.EffectDeny, clip(rule), audit.StageEvent
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), audit.OutcomeTimeout)
-	defer cancel()
-	if _, err := s.log.Append(actx, ev, p); err != nil {
-		if errors.Is(err, audit.ErrUnavailable) {
-			return fmt.Errorf("record refusal: %w", err)
-		}
-		return fmt.Errorf("record refusal: %w: %w", audit.ErrUnavailable, err)
-	}
-	return nil
-}
-
-// recordFact appends a one-shot event (an expiry, an exhaustion) after the store changed.
-func (s *Service) recordFact(ctx context.Context, ev audit.Event, p audit.Payload) error {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), audit.OutcomeTimeout)
-	defer cancel()
-	if _, err := s.log.Append(actx, ev, p); err != nil {
-		if errors.Is(err, audit.ErrUnavailable) {
-			return fmt.Errorf("record %s: %w", ev.Action, err)
-		}
-		return fmt.Errorf("record %s: %w: %w", ev.Action, audit.ErrUnavailable, err)
-	}
-	return nil
-}
-
-func invalid(errs []error) error {
-	parts := make([]string, len(errs))
-	for i, e := range errs {
-		parts[i] = strings.ReplaceAll(e.Error(), "\n", "; ")
-	}
-	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
-}
-
-func errClass(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, ErrConflict):
-		return "conflict"
-	case errors.Is(err, ErrNotFound):
-		return "not_found"
-	case errors.Is(err, ErrUnavailable):
-		return "unavailable"
-	}
-	return ""
-}
-
-func bandNumber(b authz.Band) int {
-	switch b {
-	case authz.Band1:
-		return 1
-	case authz.Band2:
-		return 2
-	case authz.BandExpired:
-		return 3
-	}
-	return 0
-}
-
-func newID() string {
-	var b [15]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // never on supported platforms (Go 1.24+)
-	}
-	return "au_" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
-}
-
-// clip keeps a field within what one audit field holds, as valid UTF-8.
-func clip(s string) string { return clipBytes(s, audit.MaxFieldLen) }
-
-func clipBytes(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= max {
-		return s
-	}
-	s = s[:max]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// clipText shortens user input echoed in messages.
-func clipText(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
-	}
-	return s
 }

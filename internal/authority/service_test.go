@@ -86,6 +86,7 @@ func TestRequestRules(t *testing.T) {
 			r.Scope.Area = &authority.Area{Centre: &[2]float64{52.5, -1.9}, RadiusM: 500}
 		})},
 		{"unknown hold", "not an active preservation hold", bad(func(r *authority.Request) { r.HoldID = "hold-nope" })},
+		{"past retention without a hold", "name it (hold_id)", bad(func(r *authority.Request) { r.Scope.From = t0.Add(-400 * day) })},
 		{"vague reason", "justification", bad(func(r *authority.Request) { r.Reason.Justification = "investigation" })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
