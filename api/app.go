@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authority"
 	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/config"
 	"github.com/anpr-portal/anpr/internal/httpapi"
@@ -17,6 +19,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
+	"github.com/anpr-portal/anpr/internal/store/elastic"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 	"github.com/anpr-portal/anpr/policies"
 )
@@ -83,6 +86,10 @@ type app struct {
 	ident    *identity.Service
 	server   *httpapi.Server
 	data     *dataServices // holds, retention, data rights (retention_cmd.go)
+	// authStore is closed with the app when the app opened it (SQLite); authority ends the
+	// approvers' event streams at shutdown.
+	authStore io.Closer
+	authority *authority.Service
 }
 
 // openApp wires every part over an already opened read store, which the caller keeps and closes.
@@ -106,19 +113,23 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if a.ident, err = identity.NewService(identityConfig(cfg), identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention}},
+	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention},
+		MinApproverRank: authz.Rank(cfg.Authority.MinApproverRank)},
 		authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	// The search service shares the authorizer's clock, so a window's band and its "not in the
 	// future" check are judged at the same instant.
-	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Now: time.Now}, search.Config{})
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
 	if a.data, err = openDataServices(ctx, cfg, log, store, a.auditLog, az); err != nil {
 		return nil, err
+	}
+	if err := a.openAuthority(ctx, cfg, store, az); err != nil {
+		return nil, err
+	}
+	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Authorities: a.authority, Now: time.Now}, search.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
 	}
 	a.server = httpapi.New(httpapi.Deps{
 		Log:      log,
@@ -140,8 +151,38 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		Holds:        a.data.holds,
 		Retention:    a.data.retention,
 		DataRights:   a.data.rights,
+		Authority:    a.authority,
 	})
 	return a, nil
+}
+
+// openAuthority builds the prior-authority service on the backend of the read store: the
+// Elasticsearch store keeps authorities in an index beside the reads; otherwise they live in
+// SQLite. Approvers' event streams end when ctx does (serve cancels it as shutdown begins), so
+// that the HTTP server's graceful shutdown does not wait for them.
+func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.Store, az *authz.Authorizer) error {
+	var st authority.Store
+	if es, ok := store.(*elastic.Store); ok {
+		as, err := es.Authorities(ctx)
+		if err != nil {
+			return fmt.Errorf("authority store: %w", err)
+		}
+		st = as
+	} else {
+		as, err := sqlite.OpenAuthorityStore(ctx, cfg.Authority.Path, sqlite.AuthorityOptions{})
+		if err != nil {
+			return err
+		}
+		a.authStore, st = as, as
+	}
+	svc, err := authority.New(authority.Deps{Store: st, Audit: a.auditLog, Authz: az, Cameras: store, Holds: a.data.holds, Now: time.Now},
+		authority.Config{MaxUses: cfg.Authority.MaxUses, MaxExpiry: cfg.Authority.MaxExpiry})
+	if err != nil {
+		return fmt.Errorf("authority: %w", err)
+	}
+	a.authority = svc
+	context.AfterFunc(ctx, svc.Close)
+	return nil
 }
 
 func identityConfig(cfg config.Config) identity.Config {
@@ -170,6 +211,12 @@ func (a *app) close(ctx context.Context) error {
 	}
 	if a.data != nil { // before the audit log: a retention run in progress records its outcome
 		errs = append(errs, a.data.close())
+	}
+	if a.authority != nil {
+		a.authority.Close()
+	}
+	if a.authStore != nil {
+		errs = append(errs, a.authStore.Close())
 	}
 	if a.idStore != nil {
 		errs = append(errs, a.idStore.Close())

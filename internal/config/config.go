@@ -33,6 +33,8 @@ type Config struct {
 	Data     Data     `yaml:"data"`
 	// Retention configures the retention job and where holds live.
 	Retention Retention `yaml:"retention"`
+	// Authority configures prior authorities (DESIGN section 2).
+	Authority Authority `yaml:"authority"`
 
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests and ingest batches get this long.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -108,6 +110,15 @@ type Retention struct {
 	Offset   time.Duration `yaml:"offset"`
 	// Path is the holds and retention-run database (default <data_dir>/holds.db).
 	Path string `yaml:"path"`
+}
+
+// Authority configures the prior-authority workflow. Zero values take the service's defaults
+// (inspector; 50 uses; 30 days), which internal/authz and internal/authority validate at start.
+type Authority struct {
+	Path            string        `yaml:"path"`              // SQLite backend: default <data_dir>/authority.db
+	MinApproverRank string        `yaml:"min_approver_rank"` // lowest rank that may approve, e.g. inspector
+	MaxUses         int           `yaml:"max_uses"`          // most uses one authority may be given
+	MaxExpiry       time.Duration `yaml:"max_expiry"`        // longest an authority may stay valid
 }
 
 // Default returns the configuration used when nothing is set: the embedded SQLite backend in
@@ -192,6 +203,9 @@ func (c *Config) setDerived() {
 	}
 	if c.Retention.Path == "" {
 		c.Retention.Path = filepath.Join(c.DataDir, "holds.db")
+	}
+	if c.Authority.Path == "" {
+		c.Authority.Path = filepath.Join(c.DataDir, "authority.db")
 	}
 	if c.Audit.KeyDir == "" {
 		c.Audit.KeyDir = filepath.Join(c.DataDir, "audit-keys")

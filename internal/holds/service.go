@@ -177,6 +177,9 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 // authority that names a hold may search only inside its scope, and only while it is active.
 func (s *Service) Hold(ctx context.Context, id string) (reads.HoldScope, bool, error) {
 	h, err := s.st.GetHold(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return reads.HoldScope{}, false, nil // an unknown hold holds nothing
+	}
 	if err != nil {
 		return reads.HoldScope{}, false, fmt.Errorf("hold %s: %w", id, err)
 	}

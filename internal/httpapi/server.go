@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/authority"
 	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/datarights"
 	"github.com/anpr-portal/anpr/internal/holds"
@@ -56,6 +57,8 @@ type Deps struct {
 	Holds      *holds.Service
 	Retention  *retention.Service
 	DataRights *datarights.Service
+	// Authority runs the prior-authority workflow; it authorises and audits it itself.
+	Authority *authority.Service
 }
 
 // IngestService is the ingest path as the handler sees it.
@@ -122,6 +125,15 @@ func New(d Deps) *Server {
 	s.handle(post, "/api/v1/searches/misread", DecidedBy(authz.SearchMisread), s.searchHandler(search.TypeMisread))
 	s.handle(post, "/api/v1/searches/journey", DecidedBy(authz.SearchJourney), s.searchJourney)
 	s.handle(get, "/api/v1/reads/:id", DecidedBy(authz.ReadView), s.readRecord)
+
+	s.handle(post, "/api/v1/authorities", DecidedBy(authz.AuthorityRequest), s.requestAuthority)
+	s.handle(get, "/api/v1/authorities", DecidedBy(authz.AuthorityRequest), s.myAuthorities)
+	s.handle(get, "/api/v1/authorities/queue", DecidedBy(authz.AuthorityApprove), s.authorityQueue)
+	s.handle(get, "/api/v1/authorities/queue/events", DecidedBy(authz.AuthorityApprove), s.authorityQueueEvents)
+	s.handle(get, "/api/v1/authorities/:id", DecidedBy(authz.AuthorityRequest), s.getAuthority)
+	s.handle(post, "/api/v1/authorities/:id/approve", DecidedBy(authz.AuthorityApprove), s.decideAuthority("approve"))
+	s.handle(post, "/api/v1/authorities/:id/reject", DecidedBy(authz.AuthorityApprove), s.decideAuthority("reject"))
+	s.handle(post, "/api/v1/authorities/:id/revoke", DecidedBy(authz.AuthorityRevoke), s.decideAuthority("revoke"))
 
 	s.handle(get, "/api/v1/transparency", Public, s.transparency)
 	s.handle(get, "/api/v1/audit/public-keys", Public, s.publicKeys)

@@ -1,0 +1,244 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/anpr-portal/anpr/internal/authority"
+)
+
+// AuthorityStore is authority.Store on SQLite. It commits with synchronous=FULL: an approval or a
+// revocation that a power cut undid would bring a dead authority back, or lose a counted use.
+type AuthorityStore struct {
+	db *sql.DB
+}
+
+var _ authority.Store = (*AuthorityStore)(nil)
+
+// AuthorityOptions configures the authority store.
+type AuthorityOptions struct {
+	// MaxConns bounds the connection pool. Default 4.
+	MaxConns int
+}
+
+// OpenAuthorityStore opens (creating if needed) the authority database at path. It may be the
+// same file as another store's: the table is prefixed authority_.
+func OpenAuthorityStore(ctx context.Context, path string, opts AuthorityOptions) (*AuthorityStore, error) {
+	if opts.MaxConns < 0 {
+		return nil, fmt.Errorf("%w: authority store max conns %d is negative", authority.ErrInvalid, opts.MaxConns)
+	}
+	db, err := openDB(ctx, path, Full, opts.MaxConns)
+	if err != nil {
+		return nil, fmt.Errorf("open authority store: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, authoritySchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open authority store %s: create schema: %w", path, err)
+	}
+	return &AuthorityStore{db: db}, nil
+}
+
+// Close closes the database.
+func (s *AuthorityStore) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close authority store: %w", err)
+	}
+	return nil
+}
+
+// Times are Unix microseconds, 0 for the zero time. The reason and scope are JSON: they are read
+// whole and never queried by their parts.
+const authoritySchema = `
+CREATE TABLE IF NOT EXISTS authority_requests (
+	id               TEXT PRIMARY KEY,
+	requester        TEXT NOT NULL,
+	requester_name   TEXT NOT NULL,
+	state            TEXT NOT NULL,
+	reason           TEXT NOT NULL, -- JSON authz.Reason
+	scope            TEXT NOT NULL, -- JSON authority.Scope
+	requested_exp_us INTEGER NOT NULL,
+	expires_us       INTEGER NOT NULL,
+	max_uses         INTEGER NOT NULL,
+	uses             INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
+	hold_id          TEXT NOT NULL,
+	created_us       INTEGER NOT NULL,
+	decided_by       TEXT NOT NULL DEFAULT '',
+	decided_by_name  TEXT NOT NULL DEFAULT '',
+	decided_us       INTEGER NOT NULL DEFAULT 0,
+	decision_reason  TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS authority_requests_requester ON authority_requests(requester, created_us);
+CREATE INDEX IF NOT EXISTS authority_requests_state ON authority_requests(state, created_us);
+`
+
+const authorityColumns = `id, requester, requester_name, state, reason, scope, requested_exp_us, expires_us,
+	max_uses, uses, hold_id, created_us, decided_by, decided_by_name, decided_us, decision_reason`
+
+// Create stores a new authority.
+func (s *AuthorityStore) Create(ctx context.Context, a authority.Authority) error {
+	reason, err := json.Marshal(a.Reason)
+	if err != nil {
+		return fmt.Errorf("create authority: encode reason: %w", err)
+	}
+	scope, err := json.Marshal(a.Scope)
+	if err != nil {
+		return fmt.Errorf("create authority: encode scope: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO authority_requests (`+authorityColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Requester, a.RequesterName, string(a.State), string(reason), string(scope), identityUS(a.RequestedExpiresAt),
+		identityUS(a.ExpiresAt), a.MaxUses, a.Uses, a.HoldID, identityUS(a.CreatedAt), a.DecidedBy, a.DecidedByName,
+		identityUS(a.DecidedAt), a.DecisionReason)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint") {
+			return fmt.Errorf("create authority %q: %w", a.ID, authority.ErrConflict)
+		}
+		return fmt.Errorf("create authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	return nil
+}
+
+func scanAuthority(sc interface{ Scan(...any) error }) (authority.Authority, error) {
+	var a authority.Authority
+	var state, reason, scope string
+	var reqExp, exp, created, decided int64
+	if err := sc.Scan(&a.ID, &a.Requester, &a.RequesterName, &state, &reason, &scope, &reqExp, &exp,
+		&a.MaxUses, &a.Uses, &a.HoldID, &created, &a.DecidedBy, &a.DecidedByName, &decided, &a.DecisionReason); err != nil {
+		return authority.Authority{}, err
+	}
+	a.State = authority.State(state)
+	if err := json.Unmarshal([]byte(reason), &a.Reason); err != nil {
+		return authority.Authority{}, fmt.Errorf("decode stored reason of %s: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(scope), &a.Scope); err != nil {
+		return authority.Authority{}, fmt.Errorf("decode stored scope of %s: %w", a.ID, err)
+	}
+	a.RequestedExpiresAt, a.ExpiresAt = identityTime(reqExp), identityTime(exp)
+	a.CreatedAt, a.DecidedAt = identityTime(created), identityTime(decided)
+	return a, nil
+}
+
+// Get returns one authority.
+func (s *AuthorityStore) Get(ctx context.Context, id string) (authority.Authority, error) {
+	return s.get(ctx, s.db, id)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *AuthorityStore) get(ctx context.Context, q queryer, id string) (authority.Authority, error) {
+	a, err := scanAuthority(q.QueryRowContext(ctx, `SELECT `+authorityColumns+` FROM authority_requests WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return authority.Authority{}, fmt.Errorf("authority %q: %w", id, authority.ErrNotFound)
+	}
+	if err != nil {
+		return authority.Authority{}, fmt.Errorf("get authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	return a, nil
+}
+
+// ListByRequester returns the requester's authorities, newest first.
+func (s *AuthorityStore) ListByRequester(ctx context.Context, requester string, limit int) ([]authority.Authority, error) {
+	return s.list(ctx, `WHERE requester = ? ORDER BY created_us DESC, id DESC LIMIT ?`, requester, limit)
+}
+
+// ListPending returns pending authorities, oldest first.
+func (s *AuthorityStore) ListPending(ctx context.Context, limit int) ([]authority.Authority, error) {
+	return s.list(ctx, `WHERE state = ? ORDER BY created_us ASC, id ASC LIMIT ?`, string(authority.Pending), limit)
+}
+
+func (s *AuthorityStore) list(ctx context.Context, where string, args ...any) ([]authority.Authority, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+authorityColumns+` FROM authority_requests `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list authorities: %w: %w", authority.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []authority.Authority{}
+	for rows.Next() {
+		a, err := scanAuthority(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list authorities: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list authorities: %w: %w", authority.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
+// Transition applies t if the authority is in t.From. The conditional UPDATE is the check: of two
+// officers deciding at once, one changes the row and the other changes nothing and is told so.
+func (s *AuthorityStore) Transition(ctx context.Context, id string, t authority.Transition) (authority.Authority, error) {
+	tx, err := s.db.BeginTx(ctx, nil) // IMMEDIATE (the DSN's _txlock): the write lock is taken at once
+	if err != nil {
+		return authority.Authority{}, fmt.Errorf("transition authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	defer tx.Rollback()
+	set := `state = ?, decided_by = ?, decided_by_name = ?, decided_us = ?, decision_reason = ?`
+	args := []any{string(t.To), t.By, t.ByName, identityUS(t.At), t.Reason}
+	if t.To == authority.Expired {
+		// Expiry is not a decision: who decided the authority stays on record.
+		set, args = `state = ?`, []any{string(t.To)}
+	}
+	if t.Scope != nil {
+		scope, err := json.Marshal(t.Scope)
+		if err != nil {
+			return authority.Authority{}, fmt.Errorf("transition authority: encode scope: %w", err)
+		}
+		set += `, scope = ?, expires_us = ?, max_uses = ?`
+		args = append(args, string(scope), identityUS(t.ExpiresAt), t.MaxUses)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE authority_requests SET `+set+` WHERE id = ? AND state = ?`, append(args, id, string(t.From))...)
+	n, err := identityRows(res, err)
+	if err != nil {
+		return authority.Authority{}, fmt.Errorf("transition authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	a, err := s.get(ctx, tx, id)
+	if err != nil {
+		return authority.Authority{}, err
+	}
+	if n == 0 {
+		return authority.Authority{}, fmt.Errorf("authority %s is %s, not %s: %w", id, a.State, t.From, authority.ErrConflict)
+	}
+	if err := tx.Commit(); err != nil {
+		return authority.Authority{}, fmt.Errorf("transition authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	return a, nil
+}
+
+// Spend counts one use with a conditional UPDATE: the row changes only while the authority is
+// approved, the subject's, unexpired and not used up, so concurrent spends serialise on SQLite's
+// write lock and exactly max_uses of them change it.
+func (s *AuthorityStore) Spend(ctx context.Context, id, subject string, now time.Time) (authority.Authority, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return authority.Authority{}, fmt.Errorf("spend authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE authority_requests
+		SET uses = uses + 1, state = CASE WHEN uses + 1 >= max_uses THEN ? ELSE state END
+		WHERE id = ? AND state = ? AND requester = ? AND expires_us > ? AND uses < max_uses`,
+		string(authority.Exhausted), id, string(authority.Approved), subject, identityUS(now))
+	n, err := identityRows(res, err)
+	if err != nil {
+		return authority.Authority{}, fmt.Errorf("spend authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	a, err := s.get(ctx, tx, id)
+	if err != nil {
+		return authority.Authority{}, err
+	}
+	if n == 0 {
+		return authority.Authority{}, fmt.Errorf("authority %s cannot be spent (%s, %d of %d used): %w", id, a.State, a.Uses, a.MaxUses, authority.ErrConflict)
+	}
+	if err := tx.Commit(); err != nil {
+		return authority.Authority{}, fmt.Errorf("spend authority: %w: %w", authority.ErrUnavailable, err)
+	}
+	return a, nil
+}
