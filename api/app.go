@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -17,7 +15,6 @@ import (
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
-	"github.com/anpr-portal/anpr/internal/store/sqlite"
 	"github.com/anpr-portal/anpr/policies"
 )
 
@@ -30,10 +27,7 @@ type readStack struct {
 }
 
 func openReadStack(ctx context.Context, cfg config.Config, log *slog.Logger) (*readStack, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.SQLite.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	store, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+	store, err := openReadStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -78,8 +72,8 @@ func (s *readStack) close(ctx context.Context) error {
 // app is the whole portal: reads, audit, identity, policy and the HTTP API over them.
 type app struct {
 	reads    *readStack
-	auditLog *sqlite.AuditLog
-	idStore  *sqlite.IdentityStore
+	auditLog auditBackend
+	idStore  identityBackend
 	ident    *identity.Service
 	server   *httpapi.Server
 }
@@ -96,10 +90,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		return nil, err
 	}
 	var keys audit.Keyring
-	if a.auditLog, keys, err = openAuditLog(ctx, cfg, time.Now); err != nil {
+	if a.auditLog, keys, err = openAuditStore(ctx, cfg, time.Now); err != nil {
 		return nil, err
 	}
-	if a.idStore, err = sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{}); err != nil {
+	if a.idStore, err = openIdentityStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if a.ident, err = identity.NewService(identityConfig(cfg), identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
@@ -133,6 +127,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		Transparency: audit.NewTransparency(nil),
 		AuditKeys:    keys.Text(),
 		Search:       svc,
+		Ready:        readyChecks(store),
 	})
 	return a, nil
 }
