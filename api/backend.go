@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -108,6 +109,13 @@ func elasticConfig(cfg config.Config, log *slog.Logger) (elastic.Config, error) 
 			return elastic.Config{}, fmt.Errorf("elasticsearch.ca_file %s: no PEM certificate in it", e.CAFile)
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	if e.APIKeyFile != "" {
+		raw, err := os.ReadFile(e.APIKeyFile)
+		if err != nil {
+			return elastic.Config{}, fmt.Errorf("elasticsearch.api_key_file: %w", err)
+		}
+		e.APIKey = strings.TrimSpace(string(raw))
 	}
 	return elastic.Config{
 		Addresses:  e.URLs,

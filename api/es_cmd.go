@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,12 +19,41 @@ func esCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// writeKeys saves newly created API keys for a deployment that hands them to the portal as a
+// file (compose's init step). An existing file is not overwritten: it may hold a key that is
+// still in use.
+func writeKeys(w io.Writer, dir string, rep elastic.SetupReport) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("es setup: key dir: %w", err)
+	}
+	for _, it := range rep.Items {
+		if it.Secret == "" {
+			continue
+		}
+		p := filepath.Join(dir, it.Name+".key")
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fmt.Errorf("es setup: save API key %s: %w", it.Name, err)
+		}
+		_, werr := fmt.Fprintln(f, it.Secret)
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return fmt.Errorf("es setup: save API key %s: %w", it.Name, err)
+		}
+		fmt.Fprintf(w, "wrote %s\n", p)
+	}
+	return nil
+}
+
 func esSetupCmd(g *globals) *cobra.Command {
 	var (
 		apiKeys       []string
 		auditIndices  []string
 		identityIdx   []string
 		noDeletePhase bool
+		keyDir        string
 	)
 	cmd := &cobra.Command{
 		Use:   "setup",
@@ -71,7 +104,7 @@ wildcard field type, ...). A second run changes nothing.`,
 			if err != nil {
 				return fmt.Errorf("es setup: %w", err)
 			}
-			return nil
+			return writeKeys(cmd.OutOrStdout(), keyDir, rep)
 		},
 	}
 	cmd.Flags().StringSliceVar(&apiKeys, "api-keys", []string{elastic.RolePortal, elastic.RoleIngest, elastic.RoleAuditWriter},
@@ -82,5 +115,7 @@ wildcard field type, ...). A second run changes nothing.`,
 		"index patterns of sessions, API keys and grants (default elasticsearch.identity_indices, <prefix>identity-*)")
 	cmd.Flags().BoolVar(&noDeletePhase, "no-ilm-delete", false,
 		"leave the ILM delete phase out (preservation holds: then only `anpr retention run` deletes reads)")
+	cmd.Flags().StringVar(&keyDir, "key-dir", "",
+		"also write each new API key to DIR/<name>.key (mode 0600), for elasticsearch.api_key_file")
 	return cmd
 }

@@ -17,9 +17,12 @@ type Elasticsearch struct {
 	URLs []string `yaml:"urls"` // e.g. https://es.example:9200; ANPR_ELASTICSEARCH_URLS=a,b
 	// APIKey is the base64 "id:key" Elasticsearch issues (anpr es setup prints one per role).
 	// Use it or username/password, not both.
-	APIKey   string `yaml:"api_key"`
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	APIKey string `yaml:"api_key"`
+	// APIKeyFile holds the API key instead (a mounted secret, or the file `anpr es setup
+	// --key-dir` wrote); read when the store opens.
+	APIKeyFile string `yaml:"api_key_file"`
+	Username   string `yaml:"username"`
+	Password   string `yaml:"password"`
 	// CAFile is a PEM file of the CA that signed the cluster's certificate, for clusters with a
 	// private CA (ECK and the compose file make one). Empty: the system roots.
 	CAFile string `yaml:"ca_file"`
@@ -95,7 +98,10 @@ func (e *Elasticsearch) validate() []error {
 			bad("urls", "%q: put credentials in api_key or username/password, not in the URL", u.Redacted())
 		}
 	}
-	if e.APIKey != "" && (e.Username != "" || e.Password != "") {
+	if e.APIKey != "" && e.APIKeyFile != "" {
+		bad("api_key_file", "give api_key or api_key_file, not both")
+	}
+	if (e.APIKey != "" || e.APIKeyFile != "") && (e.Username != "" || e.Password != "") {
 		bad("api_key", "give an API key or username/password, not both")
 	}
 	if (e.Username == "") != (e.Password == "") {

@@ -62,7 +62,7 @@ func TestElasticsearchValidateReportsEverything(t *testing.T) {
 		{"no urls", nil, []string{"elasticsearch.urls: at least one"}},
 		{"everything wrong at once", []string{
 			"ANPR_ELASTICSEARCH_URLS=ftp://es:9200,https://,https://elastic:secret@es:9200",
-			"ANPR_ELASTICSEARCH_API_KEY=k", "ANPR_ELASTICSEARCH_USERNAME=u",
+			"ANPR_ELASTICSEARCH_API_KEY=k", "ANPR_ELASTICSEARCH_API_KEY_FILE=/run/k", "ANPR_ELASTICSEARCH_USERNAME=u",
 			"ANPR_ELASTICSEARCH_INDEX_PREFIX=Anpr",
 			"ANPR_ELASTICSEARCH_REQUEST_TIMEOUT=1ms",
 			"ANPR_ELASTICSEARCH_REFRESH=sometimes",
@@ -73,7 +73,7 @@ func TestElasticsearchValidateReportsEverything(t *testing.T) {
 			"ANPR_ELASTICSEARCH_ROLLOVER_MAX_PRIMARY_SHARD_SIZE=big",
 		}, []string{
 			`elasticsearch.urls: "ftp://es:9200"`, `elasticsearch.urls: "https://": has no host`,
-			"not in the URL", "elasticsearch.api_key: give an API key or username/password, not both",
+			"not in the URL", "elasticsearch.api_key_file: give api_key or api_key_file, not both", "elasticsearch.api_key: give an API key or username/password, not both",
 			"elasticsearch.username: username and password go together", "elasticsearch.index_prefix",
 			"elasticsearch.request_timeout", "elasticsearch.refresh", "elasticsearch.max_retries",
 			"elasticsearch.audit_indices", "elasticsearch.identity_indices", "elasticsearch.rollover_max_age",
