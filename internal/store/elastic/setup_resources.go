@@ -124,8 +124,12 @@ func roleDescriptors(s *Store, o SetupOptions) map[string]map[string]any {
 		RoleSearch: {"cluster": []string{"monitor"}, "indices": []any{
 			idx(append(reads, cameras...), "read", "view_index_metadata"),
 		}},
+		// read on reads: AppendReads looks the batch's ids up first, so a retried batch adds
+		// nothing even when its reads sit in an older backing index. That also lets the key
+		// read reads unaudited, so it is for the operator's bulk loader (anpr ingest); camera
+		// back-offices send reads through the portal's API with a portal API key instead.
 		RoleIngest: {"cluster": []string{"monitor"}, "indices": []any{
-			idx(reads, "create_doc", "view_index_metadata"),
+			idx(reads, "create_doc", "read", "view_index_metadata"),
 			idx(cameras, "read", "view_index_metadata"),
 		}},
 		// Only create_doc: a create with an _id that exists is a conflict, never an overwrite,
