@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -33,10 +31,7 @@ type readStack struct {
 }
 
 func openReadStack(ctx context.Context, cfg config.Config, log *slog.Logger) (*readStack, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.SQLite.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	store, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+	store, err := openReadStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +76,8 @@ func (s *readStack) close(ctx context.Context) error {
 // app is the whole portal: reads, audit, identity, policy and the HTTP API over them.
 type app struct {
 	reads    *readStack
-	auditLog *sqlite.AuditLog
-	idStore  *sqlite.IdentityStore
+	auditLog auditBackend
+	idStore  identityBackend
 	ident    *identity.Service
 	server   *httpapi.Server
 	data     *dataServices // holds, retention, data rights (retention_cmd.go)
@@ -104,10 +99,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		return nil, err
 	}
 	var keys audit.Keyring
-	if a.auditLog, keys, err = openAuditLog(ctx, cfg, time.Now); err != nil {
+	if a.auditLog, keys, err = openAuditStore(ctx, cfg, time.Now); err != nil {
 		return nil, err
 	}
-	if a.idStore, err = sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{}); err != nil {
+	if a.idStore, err = openIdentityStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if a.ident, err = identity.NewService(identityConfig(cfg), identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
@@ -152,6 +147,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		Retention:    a.data.retention,
 		DataRights:   a.data.rights,
 		Authority:    a.authority,
+		Ready:        readyChecks(store),
 	})
 	return a, nil
 }

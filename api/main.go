@@ -42,6 +42,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configPath, "config", os.Getenv("ANPR_CONFIG"),
 		"YAML config file (env ANPR_CONFIG); every setting can also be set as ANPR_<PATH>, e.g. ANPR_LISTEN")
 	root.AddCommand(serveCmd(g), ingestCmd(g), seedCmd(g), benchCmd(g), auditCmd(g), apikeyCmd(g), configCmd(g), retentionCmd(g))
+	root.AddCommand(esCmd(g))
 	return root
 }
 

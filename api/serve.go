@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/anpr-portal/anpr/internal/config"
-	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
 func serveCmd(g *globals) *cobra.Command {
@@ -37,7 +36,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+	store, err := openReadStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -62,7 +61,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Backend, "db", cfg.SQLite.Path, "issuer", cfg.Identity.Issuer)
+	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Backend, "store", storeLocation(cfg), "issuer", cfg.Identity.Issuer)
 	fmt.Fprintf(os.Stderr, "\nANPR portal listening on http://%s  (health: /healthz, ready: /readyz, metrics: /metrics)\n\n", ln.Addr())
 
 	select {

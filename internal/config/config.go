@@ -21,7 +21,7 @@ import (
 type Config struct {
 	Listen   string `yaml:"listen"`
 	DataDir  string `yaml:"data_dir"`
-	Backend  string `yaml:"backend"` // "sqlite" (embedded default)
+	Backend  string `yaml:"backend"` // "sqlite" (embedded default) or "elasticsearch"
 	LogLevel string `yaml:"log_level"`
 	// PublicURL is where users reach the portal; printed at start and used for links.
 	PublicURL string `yaml:"public_url"`
@@ -35,6 +35,9 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	// Authority configures prior authorities (DESIGN section 2).
 	Authority Authority `yaml:"authority"`
+
+	// Elasticsearch is read only when backend is "elasticsearch"; see elasticsearch.go.
+	Elasticsearch Elasticsearch `yaml:"elasticsearch"`
 
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests and ingest batches get this long.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -148,6 +151,7 @@ func Default() Config {
 		},
 		Retention:       Retention{Enabled: true, Interval: 24 * time.Hour, Offset: 2 * time.Hour},
 		SQLite:          SQLite{MaxConns: 8},
+		Elasticsearch:   defaultElasticsearch(),
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -213,6 +217,7 @@ func (c *Config) setDerived() {
 	if c.Audit.Chain == "" {
 		c.Audit.Chain = "main"
 	}
+	c.Elasticsearch.setDerived()
 }
 
 // ValidateServe reports what serving needs beyond Validate: an identity provider. Commands that
@@ -239,8 +244,10 @@ func (c *Config) Validate() error {
 	}
 	switch c.Backend {
 	case "sqlite":
+	case "elasticsearch":
+		errs = append(errs, c.Elasticsearch.validate()...)
 	default:
-		bad("backend", "%q is not a supported backend (sqlite)", c.Backend)
+		bad("backend", "%q is not a supported backend (sqlite, elasticsearch)", c.Backend)
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":

@@ -59,6 +59,14 @@ type Deps struct {
 	DataRights *datarights.Service
 	// Authority runs the prior-authority workflow; it authorises and audits it itself.
 	Authority *authority.Service
+	// Ready are extra /readyz checks of the backend (on Elasticsearch: cluster health).
+	Ready []ReadyCheck
+}
+
+// ReadyCheck is one named /readyz check; an error makes the portal not ready.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
 }
 
 // IngestService is the ingest path as the handler sees it.
@@ -190,11 +198,19 @@ func (s *Server) readyz(c *gin.Context) {
 	} else {
 		checks["store"] = "ok"
 	}
-	if _, err := s.deps.Audit.LatestCheckpoint(ctx); err != nil && !errors.Is(err, audit.ErrNotFound) {
+	if err := s.auditReady(ctx); err != nil {
 		checks["audit"] = err.Error()
 		ready = false
 	} else {
 		checks["audit"] = "ok"
+	}
+	for _, rc := range s.deps.Ready {
+		if err := rc.Check(ctx); err != nil {
+			checks[rc.Name] = err.Error()
+			ready = false
+		} else {
+			checks[rc.Name] = "ok"
+		}
 	}
 	if s.deps.Ingest.Writer.Alive() {
 		checks["ingest_writer"] = "ok"
@@ -207,4 +223,17 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
+}
+
+// auditReady checks the audit log: its writer where the log can say whether that runs (a log
+// with Ready), else that its newest checkpoint can be read. Without a working writer every
+// search would answer 503, so the portal is not ready.
+func (s *Server) auditReady(ctx context.Context) error {
+	if w, ok := s.deps.Audit.(interface{ Ready(context.Context) error }); ok {
+		return w.Ready(ctx)
+	}
+	if _, err := s.deps.Audit.LatestCheckpoint(ctx); err != nil && !errors.Is(err, audit.ErrNotFound) {
+		return err
+	}
+	return nil
 }

@@ -45,6 +45,10 @@ type Config struct {
 	RetryCap   time.Duration
 	Transport  http.RoundTripper // optional, e.g. for TLS settings
 	Logger     *slog.Logger
+	// SkipSetup leaves templates, data stream and camera index alone: `anpr es setup` made them
+	// (with ILM and component templates this store's own setup does not know), and the portal's
+	// role may not manage templates. Open then only connects and detects features.
+	SkipSetup bool
 }
 
 var prefixRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,60}$`)
@@ -148,6 +152,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if err := s.detect(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.SkipSetup {
+		return s, nil
 	}
 	if err := s.setup(ctx); err != nil {
 		return nil, err

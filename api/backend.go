@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/config"
+	"github.com/anpr-portal/anpr/internal/httpapi"
+	"github.com/anpr-portal/anpr/internal/identity"
+	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/store/elastic"
+	"github.com/anpr-portal/anpr/internal/store/sqlite"
+)
+
+// The one place each store is chosen. Reads follow cfg.Backend; the audit log and the identity
+// store stay on SQLite for now (their Elasticsearch backends are being written): switch them
+// in openAuditStore and openIdentityStore, and nowhere else.
+
+// auditBackend is what the portal needs of an audit log.
+type auditBackend interface {
+	httpapi.AuditLog // append, read, scan, latest checkpoint
+	Close() error
+}
+
+// identityBackend is what the portal needs of the identity store.
+type identityBackend interface {
+	identity.Store
+	Close() error
+}
+
+// openReadStore opens the reads store the config selects.
+func openReadStore(ctx context.Context, cfg config.Config, log *slog.Logger) (reads.Store, error) {
+	switch cfg.Backend {
+	case "elasticsearch":
+		ec, err := elasticConfig(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		// The portal's role may not manage templates: `anpr es setup` made them. Say so plainly
+		// if it has not run, rather than failing the first search.
+		ec.SkipSetup = true
+		s, err := elastic.Open(ctx, ec)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.CheckSetup(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	default:
+		if err := os.MkdirAll(filepath.Dir(cfg.SQLite.Path), 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		s, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
+// openAuditStore opens the audit log writer. SQLite on every backend until the Elasticsearch
+// audit log lands: switch here on cfg.Backend.
+func openAuditStore(ctx context.Context, cfg config.Config, clock func() time.Time) (auditBackend, audit.Keyring, error) {
+	l, keys, err := openAuditLog(ctx, cfg, clock)
+	if err != nil {
+		// Not l itself: a nil *AuditLog in the interface would not compare equal to nil.
+		return nil, audit.Keyring{}, err
+	}
+	return l, keys, nil
+}
+
+// openIdentityStore opens sessions, API keys and grants. SQLite on every backend until the
+// Elasticsearch identity store lands: switch here on cfg.Backend.
+func openIdentityStore(ctx context.Context, cfg config.Config) (identityBackend, error) {
+	st, err := sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// elasticConfig is the elastic store's config from the portal's: addresses, credentials, the
+// CA that signed the cluster's certificate, and the response timeout.
+func elasticConfig(cfg config.Config, log *slog.Logger) (elastic.Config, error) {
+	e := cfg.Elasticsearch
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = e.RequestTimeout
+	if e.CAFile != "" {
+		pem, err := os.ReadFile(e.CAFile)
+		if err != nil {
+			return elastic.Config{}, fmt.Errorf("elasticsearch.ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return elastic.Config{}, fmt.Errorf("elasticsearch.ca_file %s: no PEM certificate in it", e.CAFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	if e.APIKeyFile != "" {
+		raw, err := os.ReadFile(e.APIKeyFile)
+		if err != nil {
+			return elastic.Config{}, fmt.Errorf("elasticsearch.api_key_file: %w", err)
+		}
+		e.APIKey = strings.TrimSpace(string(raw))
+	}
+	return elastic.Config{
+		Addresses:  e.URLs,
+		Username:   e.Username,
+		Password:   e.Password,
+		APIKey:     e.APIKey,
+		Prefix:     e.IndexPrefix,
+		Refresh:    e.Refresh,
+		MaxRetries: e.MaxRetries,
+		Transport:  tr,
+		Logger:     log,
+	}, nil
+}
+
+// readyChecks are the backend's own readiness checks beyond the store's ping: on Elasticsearch,
+// a red cluster is not ready (some reads are unreachable), green and yellow are.
+func readyChecks(store reads.Store) []httpapi.ReadyCheck {
+	if h, ok := store.(interface{ ClusterHealth(context.Context) error }); ok {
+		return []httpapi.ReadyCheck{{Name: "cluster", Check: h.ClusterHealth}}
+	}
+	return nil
+}
+
+// storeLocation says where the reads are, for the start-up log line.
+func storeLocation(cfg config.Config) string {
+	if cfg.Backend == "elasticsearch" {
+		return fmt.Sprintf("%v (prefix %s)", cfg.Elasticsearch.URLs, cfg.Elasticsearch.IndexPrefix)
+	}
+	return cfg.SQLite.Path
+}
