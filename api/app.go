@@ -14,6 +14,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/config"
 	"github.com/anpr-portal/anpr/internal/httpapi"
 	"github.com/anpr-portal/anpr/internal/identity"
+	"github.com/anpr-portal/anpr/internal/images"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
@@ -112,7 +113,13 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	}
 	// The search service shares the authorizer's clock, so a window's band and its "not in the
 	// future" check are judged at the same instant.
-	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Now: time.Now}, search.Config{})
+	// Images live beside the databases, in one content-addressed directory whatever the read
+	// backend (see package images).
+	imgs, err := images.Open(imageDir(cfg))
+	if err != nil {
+		return nil, err
+	}
+	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Images: imgs, Now: time.Now}, search.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -136,6 +143,9 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	})
 	return a, nil
 }
+
+// imageDir is where the plate-patch and overview images are kept: <data_dir>/images.
+func imageDir(cfg config.Config) string { return filepath.Join(cfg.DataDir, "images") }
 
 func identityConfig(cfg config.Config) identity.Config {
 	ic := identity.Config{
