@@ -18,10 +18,10 @@ import (
 
 func seedCmd(g *globals) *cobra.Command {
 	var (
-		n       int64
-		seedVal int64
-		ndjson  string
-		nowFlag string
+		n        int64
+		seedVal  int64
+		ndjson   string
+		nowFlag  string
 		imgEvery int
 		noImages bool
 	)
