@@ -93,7 +93,8 @@ stdout) in the format 'anpr ingest' takes.`,
 					if err != nil {
 						return err
 					}
-					if emit, err = seed.WithImages(seed.ImageOptions{Sink: imgs, Every: imgEvery}, emit); err != nil {
+					// Synthetic pictures can be rendered again, so they are not synced one by one.
+					if emit, err = seed.WithImages(seed.ImageOptions{Sink: imgs.WithoutSync(), Every: imgEvery}, emit); err != nil {
 						return err
 					}
 				}
