@@ -85,8 +85,13 @@ type app struct {
 	server   *httpapi.Server
 }
 
+// appOption adjusts the identity configuration openApp wires, for callers other than serve: the
+// benchmark maps an API key scope to the investigator role so that its load is authorised by
+// the real identity service and policy.
+type appOption func(*identity.Config)
+
 // openApp wires every part over an already opened read store, which the caller keeps and closes.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store) (a *app, err error) {
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, opts ...appOption) (a *app, err error) {
 	a = &app{}
 	defer func() {
 		if err != nil {
@@ -103,7 +108,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if a.idStore, err = sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{}); err != nil {
 		return nil, err
 	}
-	if a.ident, err = identity.NewService(identityConfig(cfg), identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
+	ic := identityConfig(cfg)
+	for _, o := range opts {
+		o(&ic)
+	}
+	if a.ident, err = identity.NewService(ic, identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention}},
