@@ -51,6 +51,8 @@ func benchCmd(g *globals) *cobra.Command {
 					return err
 				}
 				defer os.RemoveAll(dir)
+			} else if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
 			}
 			if cpuProfile != "" {
 				// The whole process: the load generators and the portal they load run in it.
