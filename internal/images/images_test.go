@@ -124,3 +124,25 @@ func TestRenderDeterministicPNG(t *testing.T) {
 		t.Errorf("plate text %q %q", images.PlateText("AB12CDE"), images.PlateText("A123BCD"))
 	}
 }
+
+// Whatever a client puts where a digest goes, the store only ever opens <dir>/xx/yy/<64 hex>.png:
+// anything else is ErrInvalid before the filesystem is touched.
+func FuzzStoreGetDigest(f *testing.F) {
+	s, err := images.Open(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{"", "../x", strings.Repeat("a", 64), strings.Repeat("a", 62) + "/.", "..%2f..%2fetc%2fpasswd"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, d string) {
+		_, err := s.Get(context.Background(), d)
+		valid := len(d) == 64 && strings.Trim(d, "0123456789abcdef") == ""
+		if valid != !errors.Is(err, images.ErrInvalid) {
+			t.Fatalf("Get(%q): %v (valid digest: %v)", d, err, valid)
+		}
+		if valid && !errors.Is(err, images.ErrNotFound) {
+			t.Fatalf("Get(%q) on an empty store: %v", d, err)
+		}
+	})
+}
