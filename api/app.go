@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -14,6 +15,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/config"
 	"github.com/anpr-portal/anpr/internal/httpapi"
 	"github.com/anpr-portal/anpr/internal/identity"
+	"github.com/anpr-portal/anpr/internal/images"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
@@ -87,8 +89,13 @@ type app struct {
 	authority *authority.Service
 }
 
+// appOption adjusts the identity configuration openApp wires, for callers other than serve: the
+// benchmark maps an API key scope to the investigator role so that its load is authorised by
+// the real identity service and policy.
+type appOption func(*identity.Config)
+
 // openApp wires every part over an already opened read store, which the caller keeps and closes.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store) (a *app, err error) {
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, opts ...appOption) (a *app, err error) {
 	a = &app{}
 	defer func() {
 		if err != nil {
@@ -105,7 +112,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if a.idStore, err = openIdentityStore(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if a.ident, err = identity.NewService(identityConfig(cfg), identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
+	ic := identityConfig(cfg)
+	for _, o := range opts {
+		o(&ic)
+	}
+	if a.ident, err = identity.NewService(ic, identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention},
@@ -122,7 +133,13 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err := a.openAuthority(ctx, cfg, store, az); err != nil {
 		return nil, err
 	}
-	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Authorities: a.authority, Now: time.Now}, search.Config{})
+	// Images live beside the databases, in one content-addressed directory whatever the read
+	// backend (see package images).
+	imgs, err := images.Open(imageDir(cfg))
+	if err != nil {
+		return nil, err
+	}
+	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, search.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -180,6 +197,9 @@ func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.
 	context.AfterFunc(ctx, svc.Close)
 	return nil
 }
+
+// imageDir is where the plate-patch and overview images are kept: <data_dir>/images.
+func imageDir(cfg config.Config) string { return filepath.Join(cfg.DataDir, "images") }
 
 func identityConfig(cfg config.Config) identity.Config {
 	ic := identity.Config{

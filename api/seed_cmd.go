@@ -11,16 +11,19 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/anpr-portal/anpr/internal/images"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/seed"
 )
 
 func seedCmd(g *globals) *cobra.Command {
 	var (
-		n       int64
-		seedVal int64
-		ndjson  string
-		nowFlag string
+		n        int64
+		seedVal  int64
+		ndjson   string
+		nowFlag  string
+		imgEvery int
+		noImages bool
 	)
 	cmd := &cobra.Command{
 		Use:   "seed",
@@ -84,6 +87,17 @@ stdout) in the format 'anpr ingest' takes.`,
 					return err
 				}
 				flush = func() error { return nil }
+				// NDJSON carries no images (ingest takes none), so only reads stored directly get them.
+				if !noImages {
+					imgs, err := images.Open(imageDir(cfg))
+					if err != nil {
+						return err
+					}
+					// Synthetic pictures can be rendered again, so they are not synced one by one.
+					if emit, err = seed.WithImages(seed.ImageOptions{Sink: imgs.WithoutSync(), Every: imgEvery}, emit); err != nil {
+						return err
+					}
+				}
 			}
 			start := time.Now()
 			sum, err := seed.Generate(ctx, sc, 10000, emit, progress)
@@ -107,6 +121,8 @@ stdout) in the format 'anpr ingest' takes.`,
 	cmd.Flags().Int64Var(&n, "reads", 100000, "number of reads to generate (10000 to 100000000)")
 	cmd.Flags().Int64Var(&seedVal, "seed", 1, "random seed; the same seed and --now give the same data")
 	cmd.Flags().StringVar(&ndjson, "ndjson", "", "write reads as NDJSON to this file (- for stdout) instead of the store")
+	cmd.Flags().IntVar(&imgEvery, "images-every", seed.DefaultImageEvery, "render plate-patch and overview images for every read of a planted plate and 1 in N other reads (0: planted plates only)")
+	cmd.Flags().BoolVar(&noImages, "no-images", false, "render no images")
 	cmd.Flags().StringVar(&nowFlag, "now", "", "RFC 3339 time the newest data is just before (default: now)")
 	return cmd
 }

@@ -247,14 +247,16 @@ func exportRow(r Record) []string {
 		strconv.FormatInt(e.ResultCount, 10), e.ResultDigest.String(), string(e.Status), e.Error,
 		strings.Join(erases, " "), e.PayloadHash.String(), vrms, query, justification, strconv.FormatInt(r.ErasedBy, 10)}
 	for i, c := range row {
-		row[i] = csvSafe(c)
+		row[i] = CSVSafe(c)
 	}
 	return row
 }
 
-// csvSafe defuses spreadsheet formulas: free text from officers ends up in a spreadsheet on an
-// auditor's desk, and a cell starting with = or @ would run there.
-func csvSafe(s string) string {
+// CSVSafe defuses spreadsheet formulas: free text from officers ends up in a spreadsheet on an
+// auditor's desk, and a cell starting with = + - @ (or a tab or carriage return) would run there,
+// so such a cell gets a leading quote. Every CSV the portal writes (audit and read exports) uses
+// this one rule.
+func CSVSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -169,26 +168,10 @@ func (s *Server) auditExport(c *gin.Context) {
 		abortError(c, err, nil)
 		return
 	}
-	spool, err := os.CreateTemp("", "anpr-audit-export-*")
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	digest, err := s.deps.Reviewer.Export(c.Request.Context(), req, f, format, spool)
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		abortError(c, err, nil)
-		return
-	}
 	ct := map[audit.ExportFormat]string{audit.ExportCSV: "text/csv", audit.ExportNDJSON: "application/x-ndjson"}[format]
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-export.%s"`, format))
-	c.Header("X-Content-SHA256", digest.String())
-	c.DataFromReader(http.StatusOK, -1, ct, spool, nil)
+	sendSpooled(c, "audit-export."+string(format), ct, func(w io.Writer) (audit.Digest, error) {
+		return s.deps.Reviewer.Export(c.Request.Context(), req, f, format, w)
+	}, func(c *gin.Context, err error) { abortError(c, err, nil) })
 }
 
 // auditCheckpoint is the newest signed checkpoint, for auditors checking the log's state.

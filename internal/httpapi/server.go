@@ -133,6 +133,9 @@ func New(d Deps) *Server {
 	s.handle(post, "/api/v1/searches/misread", DecidedBy(authz.SearchMisread), s.searchHandler(search.TypeMisread))
 	s.handle(post, "/api/v1/searches/journey", DecidedBy(authz.SearchJourney), s.searchJourney)
 	s.handle(get, "/api/v1/reads/:id", DecidedBy(authz.ReadView), s.readRecord)
+	s.handle(get, "/api/v1/reads/:id/images/patch", DecidedBy(authz.ReadImage), s.readImage(search.ImagePatch))
+	s.handle(get, "/api/v1/reads/:id/images/overview", DecidedBy(authz.ReadImage), s.readImage(search.ImageOverview))
+	s.handle(post, "/api/v1/exports", DecidedBy(authz.Export), s.exportReads)
 
 	s.handle(post, "/api/v1/authorities", DecidedBy(authz.AuthorityRequest), s.requestAuthority)
 	s.handle(get, "/api/v1/authorities", DecidedBy(authz.AuthorityRequest), s.myAuthorities)

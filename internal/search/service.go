@@ -55,6 +55,9 @@ type Deps struct {
 	// Authorities checks authorities presented with searches; nil refuses every search that
 	// presents one (and the policy refuses the searches that need one).
 	Authorities Authorities
+	// Images holds the plate-patch and overview images reads name; nil answers every image view
+	// with "not found" (after the view is decided and audited).
+	Images ImageStore
 	// Now is the clock; windows are judged against it. It should be the Authorizer's clock too,
 	// or a window could be "not in the future" here and in another band there.
 	Now func() time.Time
@@ -161,6 +164,7 @@ type Service struct {
 	log  audit.Appender
 	az   *authz.Authorizer
 	auth Authorities
+	img  ImageStore
 	now  func() time.Time
 	cfg  Config
 	curs cursorSealer
@@ -195,7 +199,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		}
 	}
 	cfg.CursorKey = nil // kept only inside the sealer
-	return &Service{st: d.Reads, log: d.Audit, az: d.Authz, auth: d.Authorities, now: d.Now, cfg: cfg, curs: cursorSealer{key: key}}, nil
+	return &Service{st: d.Reads, log: d.Audit, az: d.Authz, auth: d.Authorities, img: d.Images, now: d.Now, cfg: cfg, curs: cursorSealer{key: key}}, nil
 }
 
 // Config returns the effective configuration (without the cursor key).

@@ -1,0 +1,88 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Real export and image traffic, each request and response validated against the document.
+func TestOpenAPIValidatesExportAndImageTraffic(t *testing.T) {
+	// The library keeps body decoders in a package-level table; CSV and PNG are opaque to it.
+	for _, ct := range []string{"text/csv", "image/png"} {
+		if openapi3filter.RegisteredBodyDecoder(ct) == nil {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
+			t.Cleanup(func() { openapi3filter.UnregisterBodyDecoder(ct) })
+		}
+	}
+	doc := loadSpec(t)
+	h := newSearchHarness(t)
+	doc.Servers = openapi3.Servers{{URL: h.srv.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, method, path, key, body string
+		status                        int
+	}{
+		{"export", "POST", "/api/v1/exports", h.investigator, `{"type":"exact","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 200},
+		{"export refused", "POST", "/api/v1/exports", h.audr, `{"type":"partial","pattern":"AB12*",` + window(1) + `,` + exportReason + `}`, 403},
+		{"export bad input", "POST", "/api/v1/exports", h.investigator, `{"type":"journey","vrm":"AB12CDE","limit":5,` + window(1) + `,` + exportReason + `}`, 400},
+		{"patch", "GET", "/api/v1/reads/" + h.recent.ID + "/images/patch" + imageQuery, h.investigator, "", 200},
+		{"overview", "GET", "/api/v1/reads/" + h.recent.ID + "/images/overview" + imageQuery, h.investigator, "", 200},
+		{"no overview", "GET", "/api/v1/reads/" + h.bare.ID + "/images/overview" + imageQuery, h.investigator, "", 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			req, err := http.NewRequestWithContext(ctx, tc.method, h.srv.URL+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			req.Header.Set("Authorization", "Bearer "+tc.key)
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("no operation in the document for %s %s: %v", tc.method, tc.path, err)
+			}
+			opts := &openapi3filter.Options{
+				AuthenticationFunc:    func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
+				IncludeResponseStatus: true,
+				MultiError:            true,
+			}
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+			if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+				t.Fatalf("request does not match the document: %v", err)
+			}
+			req.Body = io.NopCloser(strings.NewReader(tc.body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			out := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+				Body: io.NopCloser(bytes.NewReader(body)), Options: opts,
+			}
+			if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+				t.Errorf("response %d does not match the document: %v", resp.StatusCode, err)
+			}
+		})
+	}
+}
