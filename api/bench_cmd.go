@@ -3,18 +3,22 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/audit/auditbench"
@@ -22,6 +26,9 @@ import (
 	"github.com/anpr-portal/anpr/internal/config"
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/seed"
+	"github.com/anpr-portal/anpr/internal/store/elastic"
+	"github.com/anpr-portal/anpr/internal/store/elastic/esnode"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
@@ -34,10 +41,11 @@ func benchCmd(g *globals) *cobra.Command {
 		markdown    string
 		auditEvents int
 		cpuProfile  string
+		es          esBenchOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure the portal end to end beside the raw backend and print the table",
+		Short: "Measure the portal end to end beside the raw backend, on SQLite and Elasticsearch, and print the table",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := g.load()
 			if err != nil {
@@ -67,33 +75,55 @@ func benchCmd(g *globals) *cobra.Command {
 				defer pprof.StopCPUProfile()
 			}
 			ctx := cmd.Context()
-			rep := bench.Report{Started: time.Now(), Machine: bench.ThisMachine(),
-				Params: fmt.Sprintf("%d synthetic reads (seed 1), %d lookups per query type, SQLite backend", n, queries)}
+			now := time.Now().UTC()
+			// Refuse a bad Elasticsearch size now, not after the SQLite phases have run.
+			if es.reads != 0 {
+				sc := seed.Config{Seed: 1, Reads: es.reads, Now: now}
+				if err := sc.CheckAndSetDefaults(); err != nil {
+					return fmt.Errorf("--es-reads: %w", err)
+				}
+			}
+			rep := bench.Report{Started: time.Now(), Machine: bench.ThisMachine()}
 			openStore := func(ctx context.Context, path string) (reads.Store, error) {
 				return sqlite.Open(ctx, path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
 			}
-			startServer := func(ctx context.Context, store reads.Store) (string, string, func() error, error) {
-				return benchServer(ctx, cfg, log, dir, store)
+			sqlDir := filepath.Join(dir, "sqlite")
+			if err := os.MkdirAll(sqlDir, 0o700); err != nil {
+				return err
 			}
-			now := time.Now().UTC()
-			rows, err := bench.RunReads(ctx, bench.ReadOptions{
-				Dir: dir, Reads: n, Seed: 1, Now: now, Queries: queries, Uploaders: 2, ChunkLines: 20000,
+			startServer := func(ctx context.Context, store reads.Store) (string, string, func() error, error) {
+				return benchServer(ctx, cfg, log, sqlDir, store)
+			}
+			rows, sqlFig, err := bench.RunReads(ctx, bench.ReadOptions{
+				Dir: sqlDir, Reads: n, Seed: 1, Now: now, Queries: queries, Uploaders: 2, ChunkLines: 20000,
 				OpenStore: openStore, StartServer: startServer, Progress: cmd.ErrOrStderr(),
 			})
 			if err != nil {
 				return err
 			}
 			rep.Rows = append(rep.Rows, rows...)
-			srows, err := benchSearch(ctx, cfg, log, dir, n, now, queries, cmd.ErrOrStderr())
+			srows, err := benchSearch(ctx, cfg, log, sqlDir, n, now, queries, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			rep.Rows = append(rep.Rows, srows...)
-			arows, err := benchAudit(ctx, dir, auditEvents)
+			sqlAudit, err := runAuditBench(ctx, filepath.Join(dir, "audit"), auditEvents, true, sqliteAuditOpener)
 			if err != nil {
 				return err
 			}
-			rep.Rows = append(rep.Rows, arows...)
+			rep.Rows = append(rep.Rows, auditRows("Audit log (SQLite, synchronous=FULL: every append durable before it returns)", sqlAudit)...)
+
+			// Elasticsearch after SQLite, so that the SQLite figures are taken without a JVM
+			// beside them.
+			es.queries, es.auditEvents, es.now = queries, auditEvents, now
+			esRes, err := benchElastic(ctx, cfg, log, filepath.Join(dir, "elasticsearch"), es, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			rep.Rows = append(rep.Rows, esRes.rows...)
+			rep.Params = fmt.Sprintf("%d synthetic reads (seed 1) on SQLite; %s on Elasticsearch; %d lookups per query type; %d audit events per audit phase",
+				n, esRes.size(), queries, auditEvents)
+			rep.Backends = compareBackends(n, sqlFig, &sqlAudit, esRes)
 			rep.Duration = time.Since(rep.Started).Round(time.Second).String()
 			rep.Markdown(cmd.OutOrStdout())
 			if jsonOut != "" {
@@ -110,13 +140,16 @@ func benchCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().Int64Var(&n, "reads", 10_000_000, "reads to load")
+	cmd.Flags().Int64Var(&n, "reads", 10_000_000, "reads to load into SQLite")
 	cmd.Flags().IntVar(&queries, "queries", 2000, "lookups per query type")
 	cmd.Flags().IntVar(&auditEvents, "audit-events", 20000, "audit events per audit phase")
 	cmd.Flags().StringVar(&dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	cmd.Flags().StringVar(&markdown, "markdown", "", "also write the report as a Markdown page (docs/benchmarks.md)")
+	cmd.Flags().Int64Var(&es.reads, "es-reads", 200_000, "reads to load into Elasticsearch (0: leave the Elasticsearch column unmeasured)")
+	cmd.Flags().StringVar(&es.url, "es-url", "", "measure this Elasticsearch node (default: start a single node from the checkout's cached test distribution, and stop it after)")
+	cmd.Flags().StringVar(&es.heap, "es-heap", "1g", "JVM heap of the node the benchmark starts")
 	return cmd
 }
 
@@ -136,6 +169,16 @@ JSON) beside the raw store call for the same query. The raw append figure times
 only the store calls, while the data is being generated; the HTTP path overlaps parsing on one
 core with writing on the other, which is why it can come out ahead. Figures are from one run on a
 shared 2-core machine: read them as orders of magnitude and ratios.
+
+The Elasticsearch figures come from a single node that the same run starts after the SQLite
+phases (the test distribution `+"`make test`"+` uses, on the same 2 cores, heap set by `+"`--es-heap`"+`),
+loaded with fewer reads (`+"`--es-reads`"+`): the sizes are in the column headings, so compare
+the two columns as orders of magnitude, not as a race at equal size. Reads are bulk-written by
+the Elasticsearch reads store with refresh off and the node refreshed once before the lookups,
+which run the same query mix, warm-up included, as the SQLite rows. In its HTTP ingest row the
+portal stores reads in Elasticsearch while its own audit log and identity store stay on SQLite.
+The targets are set for SQLite; the Elasticsearch rows carry none. RSS is the portal process's
+only, never the node's JVM. A figure that was not measured says so and why, never a number.
 
 `)
 	rep.Markdown(f)
@@ -194,40 +237,47 @@ func benchPortal(ctx context.Context, cfg config.Config, log *slog.Logger, dataD
 	return "http://" + ln.Addr().String(), key, stop, nil
 }
 
-// benchAudit measures the real SQLite audit log: one writer waiting for each durable append,
-// 64 concurrent appenders sharing commits, and verification; beside the raw write+fsync rate of
-// the same disk, which bounds a writer that waits for every commit.
-func benchAudit(ctx context.Context, dir string, events int) ([]bench.Row, error) {
-	adir := filepath.Join(dir, "audit")
-	if err := os.MkdirAll(adir, 0o700); err != nil {
-		return nil, err
+// auditOpener opens one fresh, empty audit log per benchmark phase, signing with signer and
+// verifying with keys, in dir.
+type auditOpener func(dir string, signer note.Signer, keys audit.Keyring) func(ctx context.Context, phase string) (auditbench.Log, error)
+
+func sqliteAuditOpener(dir string, signer note.Signer, keys audit.Keyring) func(ctx context.Context, phase string) (auditbench.Log, error) {
+	return func(ctx context.Context, phase string) (auditbench.Log, error) {
+		anchor := audit.NewFileAnchor(filepath.Join(dir, phase+".anchor"))
+		l, err := sqlite.OpenAuditLog(ctx, filepath.Join(dir, phase+".db"), sqlite.AuditOptions{Signer: signer, Anchor: anchor})
+		if err != nil {
+			return auditbench.Log{}, err
+		}
+		return auditbench.Log{Appender: l, Source: l, Anchor: anchor, Verifiers: keys.Verifiers(), Close: l.Close}, nil
 	}
-	if _, err := audit.InitKeys(filepath.Join(adir, "keys"), "anpr-bench", rand.Reader); err != nil {
-		return nil, err
+}
+
+// runAuditBench measures an audit log: one writer waiting for each durable append, 64
+// concurrent appenders sharing commits, and verification; with rawFsync, beside the raw
+// write+fsync rate of the disk under dir, which bounds a writer that waits for every commit.
+func runAuditBench(ctx context.Context, dir string, events int, rawFsync bool, open auditOpener) (auditbench.Result, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return auditbench.Result{}, err
 	}
-	signer, err := audit.LoadSigner(filepath.Join(adir, "keys"))
+	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "anpr-bench", rand.Reader); err != nil {
+		return auditbench.Result{}, err
+	}
+	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
 	if err != nil {
-		return nil, err
+		return auditbench.Result{}, err
 	}
-	keys, err := audit.LoadKeyring(filepath.Join(adir, "keys"))
+	keys, err := audit.LoadKeyring(filepath.Join(dir, "keys"))
 	if err != nil {
-		return nil, err
+		return auditbench.Result{}, err
 	}
-	res, err := auditbench.Run(ctx, auditbench.Config{
-		Events: events, Concurrency: 64, Dir: adir,
-		Open: func(ctx context.Context, phase string) (auditbench.Log, error) {
-			anchor := audit.NewFileAnchor(filepath.Join(adir, phase+".anchor"))
-			l, err := sqlite.OpenAuditLog(ctx, filepath.Join(adir, phase+".db"), sqlite.AuditOptions{Signer: signer, Anchor: anchor})
-			if err != nil {
-				return auditbench.Log{}, err
-			}
-			return auditbench.Log{Appender: l, Source: l, Anchor: anchor, Verifiers: keys.Verifiers(), Close: l.Close}, nil
-		},
-	})
-	if err != nil {
-		return nil, err
+	fsyncDir := ""
+	if rawFsync {
+		fsyncDir = dir
 	}
-	sec := "Audit log (SQLite, synchronous=FULL: every append durable before it returns)"
+	return auditbench.Run(ctx, auditbench.Config{Events: events, Concurrency: 64, Dir: fsyncDir, Open: open(dir, signer, keys)})
+}
+
+func auditRows(sec string, res auditbench.Result) []bench.Row {
 	raw := 0.0
 	if res.RawFsync != nil {
 		raw = res.RawFsync.PerSecond
@@ -241,5 +291,199 @@ func benchAudit(ctx context.Context, dir string, events int) ([]bench.Row, error
 			Target: ">= 4,000/s (2,000 audited searches/s x 2 events)", Met: bench.Met(res.Concurrent.PerSecond >= 4000)},
 		{Section: sec, Name: "append p99 latency, 64 concurrent", Unit: "ms", Ours: ms(res.Concurrent.P99)},
 		{Section: sec, Name: "verify (recompute tree, check signatures and anchor)", Unit: "events/s", Ours: res.Verify.PerSecond},
-	}, nil
+	}
+}
+
+// esBenchOptions are the settings of the Elasticsearch column.
+type esBenchOptions struct {
+	reads       int64
+	url         string // an existing node; "" starts one
+	heap        string
+	queries     int
+	auditEvents int
+	now         time.Time
+}
+
+// esBench is what the Elasticsearch phase measured, or why it measured nothing.
+type esBench struct {
+	opts     esBenchOptions
+	info     esnode.Info
+	why      string // non-empty: nothing was measured, and this says why
+	rows     []bench.Row
+	reads    bench.ReadFigures
+	audit    *auditbench.Result
+	auditWhy string // non-empty when the audit log was not measured
+}
+
+func (r esBench) size() string {
+	if r.why != "" {
+		return "nothing (not measured: " + r.why + ")"
+	}
+	return fmt.Sprintf("%d reads (node %s)", r.opts.reads, r.info.Version)
+}
+
+// esAuditNotMeasured is why the Elasticsearch audit rows are empty while the hook below is.
+const esAuditNotMeasured = "this build has no Elasticsearch audit log (hook: benchElasticAuditOpener in api/bench_cmd.go)"
+
+// benchElasticAuditOpener is the hook where the Elasticsearch audit log joins the benchmark. It
+// returns an auditOpener of logs on the node at url, whose index names start with prefix (one log
+// per phase, e.g. prefix+phase+"-"), or nil while this build has no Elasticsearch audit log; then
+// the audit rows of the Elasticsearch column read "not measured" with the reason, never a figure.
+// Filling it in is all the Elasticsearch audit log needs to get its append rate measured: return
+//
+//	func(dir string, signer note.Signer, keys audit.Keyring) func(context.Context, string) (auditbench.Log, error) {
+//		return func(ctx context.Context, phase string) (auditbench.Log, error) {
+//			anchor := audit.NewFileAnchor(filepath.Join(dir, phase+".anchor"))
+//			l, err := elastic.OpenAuditLog(ctx, elastic.Config{Addresses: []string{url}, Prefix: prefix + phase + "-"}, signer, anchor)
+//			if err != nil {
+//				return auditbench.Log{}, err
+//			}
+//			return auditbench.Log{Appender: l, Source: l, Anchor: anchor, Verifiers: keys.Verifiers(), Close: l.Close}, nil
+//		}
+//	}
+func benchElasticAuditOpener(url, prefix string) auditOpener {
+	_, _ = url, prefix
+	return nil
+}
+
+// benchElastic measures the Elasticsearch column: the same read phases as SQLite (raw bulk
+// append through the Elasticsearch reads store, HTTP ingest into it, lookups) and the audit log
+// through the hook. A node is started from the checkout's cached test distribution unless
+// o.url names one; if none can be had (no java, not run from a checkout), the column says why.
+func benchElastic(ctx context.Context, cfg config.Config, log *slog.Logger, dir string, o esBenchOptions, progress io.Writer) (esBench, error) {
+	res := esBench{opts: o}
+	if o.reads <= 0 {
+		res.why = "--es-reads is 0"
+		return res, nil
+	}
+	url := strings.TrimRight(o.url, "/")
+	if url == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return res, err
+		}
+		root, err := esnode.FindRoot(wd)
+		if err != nil {
+			res.why = err.Error() + ", or pass --es-url"
+			return res, nil
+		}
+		if missing := esnode.Missing(root); len(missing) > 0 {
+			res.why = strings.Join(missing, " and ") + " not found, so no node could be started (or pass --es-url)"
+			return res, nil
+		}
+		fmt.Fprintf(progress, "starting Elasticsearch %s (heap %s)...\n", esnode.Version, o.heap)
+		node, err := esnode.Start(ctx, esnode.Options{Root: root, Heap: o.heap})
+		if err != nil {
+			return res, fmt.Errorf("bench: %w", err)
+		}
+		defer func() {
+			if err := node.Stop(); err != nil {
+				log.Warn("bench: stopping Elasticsearch", "err", err)
+			}
+		}()
+		url = node.Info().URL
+	}
+	info, err := esnode.Describe(ctx, url)
+	if err != nil {
+		return res, fmt.Errorf("bench: Elasticsearch at %s: %w", url, err)
+	}
+	res.info = info
+	fmt.Fprintf(progress, "Elasticsearch %s at %s\n", info.Version, url)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return res, err
+	}
+	// Names of this run's own, so a run against a shared node (--es-url) touches nothing else.
+	var id [4]byte
+	rand.Read(id[:])
+	prefix := "anpr-bench-" + hex.EncodeToString(id[:]) + "-"
+	openStore := func(ctx context.Context, path string) (reads.Store, error) {
+		s, err := elastic.Open(ctx, elastic.Config{Addresses: []string{url}, Refresh: "false", Logger: log,
+			Prefix: prefix + strings.TrimSuffix(filepath.Base(path), ".db") + "-"})
+		if err != nil {
+			return nil, err
+		}
+		// Loaded with refresh off (bulk loading does not wait for searchability); the store is
+		// reopened before the lookups, so this makes everything loaded searchable first.
+		if err := esnode.Refresh(ctx, url); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	startServer := func(ctx context.Context, store reads.Store) (string, string, func() error, error) {
+		// The portal loads the camera registry by a search when it starts.
+		if err := esnode.Refresh(ctx, url); err != nil {
+			return "", "", nil, err
+		}
+		return benchServer(ctx, cfg, log, dir, store)
+	}
+	rows, fig, err := bench.RunReads(ctx, bench.ReadOptions{
+		Dir: dir, Reads: o.reads, Seed: 1, Now: o.now, Queries: o.queries, Uploaders: 2, ChunkLines: 20000,
+		OpenStore: openStore, StartServer: startServer, Progress: progress,
+		Backend: "Elasticsearch " + info.Version, NoTargets: true,
+	})
+	if err != nil {
+		return res, err
+	}
+	res.rows, res.reads = rows, fig
+	open := benchElasticAuditOpener(url, prefix+"audit-")
+	if open == nil {
+		res.auditWhy = esAuditNotMeasured
+		return res, nil
+	}
+	ar, err := runAuditBench(ctx, filepath.Join(dir, "audit"), o.auditEvents, false, open)
+	if err != nil {
+		return res, fmt.Errorf("bench: Elasticsearch audit log: %w", err)
+	}
+	res.audit = &ar
+	for _, r := range auditRows("Audit log (Elasticsearch "+info.Version+")", ar) {
+		r.Target, r.Met = "", nil
+		res.rows = append(res.rows, r)
+	}
+	return res, nil
+}
+
+// compareBackends builds the side-by-side table from both columns' headline figures.
+func compareBackends(sqlReads int64, sql bench.ReadFigures, sqlAudit *auditbench.Result, es esBench) *bench.Comparison {
+	c := &bench.Comparison{Columns: [2]string{"SQLite, " + bench.Commas(sqlReads) + " reads", "Elasticsearch"}}
+	if es.why == "" {
+		c.Columns[1] = fmt.Sprintf("Elasticsearch %s, %s reads (one node, heap %s)", es.info.Version, bench.Commas(es.opts.reads), es.opts.heap)
+		if es.opts.url != "" {
+			c.Columns[1] = fmt.Sprintf("Elasticsearch %s, %s reads (node at --es-url)", es.info.Version, bench.Commas(es.opts.reads))
+		}
+	}
+	esFig := func(v float64) bench.Figure {
+		if es.why != "" {
+			return bench.NotMeasured(es.why)
+		}
+		return bench.Measured(v)
+	}
+	add := func(name, unit string, sqlV float64, esV bench.Figure) {
+		c.Lines = append(c.Lines, bench.Line{Name: name, Unit: unit, Figures: [2]bench.Figure{bench.Measured(sqlV), esV}})
+	}
+	add("ingest, raw store append (SQLite insert, Elasticsearch bulk)", "reads/s", sql.RawAppend, esFig(es.reads.RawAppend))
+	add("ingest over HTTP (the portal's NDJSON endpoint)", "reads/s", sql.HTTP, esFig(es.reads.HTTP))
+	for i, l := range sql.Lookups {
+		var other bench.Lookup
+		for _, e := range es.reads.Lookups {
+			if e.Name == l.Name {
+				other = e
+			}
+		}
+		if i == 0 { // the exact-VRM lookup: both quantiles
+			add(l.Name+" p50", "ms", l.P50, esFig(other.P50))
+		}
+		add(l.Name+" p99", "ms", l.P99, esFig(other.P99))
+	}
+	auditFig := func(v func(auditbench.Result) float64) bench.Figure {
+		switch {
+		case es.why != "":
+			return bench.NotMeasured(es.why)
+		case es.audit == nil:
+			return bench.NotMeasured(es.auditWhy)
+		}
+		return bench.Measured(v(*es.audit))
+	}
+	add("audit append rate, 1 writer", "events/s", sqlAudit.Single.PerSecond, auditFig(func(r auditbench.Result) float64 { return r.Single.PerSecond }))
+	add("audit append rate, 64 concurrent appenders", "events/s", sqlAudit.Concurrent.PerSecond, auditFig(func(r auditbench.Result) float64 { return r.Concurrent.PerSecond }))
+	return c
 }

@@ -1,72 +1,100 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/anpr-portal/anpr/internal/bench"
-	"github.com/anpr-portal/anpr/internal/images"
-	"github.com/anpr-portal/anpr/internal/reads"
-	"github.com/anpr-portal/anpr/internal/seed"
-	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/elastic/estest"
 )
 
-// The benchmark runs every search type end to end through a real portal, at the smallest size.
-// It checks that each row is measured, never what the figures are (wall-clock times are not a
-// test's business).
-func TestBenchMeasuresEverySearchEndToEnd(t *testing.T) {
+// benchReport runs `anpr bench` at a tiny size and returns its JSON report and printed table.
+func benchReport(t *testing.T, args ...string) (bench.Report, string) {
+	t.Helper()
 	dir := t.TempDir()
-	env := map[string]string{"ANPR_DATA_DIR": filepath.Join(dir, "data"), "ANPR_LOG_LEVEL": "error"}
-	out, err := run(t, env, "bench", "--reads", "10000", "--queries", "20", "--audit-events", "200", "--dir", filepath.Join(dir, "bench"))
+	env := map[string]string{"ANPR_DATA_DIR": dir, "ANPR_LOG_LEVEL": "error"}
+	jsonOut := filepath.Join(dir, "bench.json")
+	args = append([]string{"bench", "--reads", "10000", "--queries", "20", "--audit-events", "200", "--dir", filepath.Join(dir, "scratch"), "--json", jsonOut}, args...)
+	out, err := run(t, env, args...)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
-	want := []string{"### Searches end to end over HTTP", "export rows/s", "64 concurrent clients, audited exact searches"}
-	for _, sc := range bench.SearchCases {
-		want = append(want, "| "+sc.Name+" p99")
+	b, err := os.ReadFile(jsonOut)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("the table lacks %q:\n%s", w, out)
-		}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Backends == nil || len(rep.Backends.Lines) == 0 {
+		t.Fatalf("no side-by-side table:\n%s", out)
+	}
+	return rep, out
+}
+
+// A size the generator refuses is refused before any phase runs.
+func TestBenchRefusesBadElasticSize(t *testing.T) {
+	_, err := run(t, map[string]string{"ANPR_DATA_DIR": t.TempDir(), "ANPR_LOG_LEVEL": "error"}, "bench", "--es-reads", "5")
+	if err == nil || !strings.Contains(err.Error(), "--es-reads") {
+		t.Fatalf("bench --es-reads 5: err = %v, want it refused", err)
 	}
 }
 
-// anpr seed renders images for the planted plates and a sample of the rest into <data_dir>/images,
-// and the stored reads name them.
-func TestCLISeedRendersImages(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"ANPR_DATA_DIR": dir, "ANPR_LOG_LEVEL": "error"}
-	if out, err := run(t, env, "seed", "--reads", "10000", "--seed", "3", "--images-every", "200", "--now", "2026-11-20T12:00:00Z"); err != nil {
-		t.Fatalf("seed: %v\n%s", err, out)
-	}
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "reads.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	page, err := st.FindReads(ctx, reads.Query{Match: reads.MatchExact, Value: seed.CloneVRM, From: now.AddDate(0, 0, -60), To: now, Limit: 10})
-	if err != nil || len(page.Reads) == 0 {
-		t.Fatalf("planted reads: %v %d", err, len(page.Reads))
-	}
-	imgs, err := images.Open(filepath.Join(dir, "images"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range page.Reads {
-		for _, d := range []string{r.PatchSHA, r.OverviewSHA} {
-			if _, err := imgs.Get(ctx, d); err != nil {
-				t.Fatalf("planted read %s names image %q: %v", r.ID, d, err)
-			}
+// With the Elasticsearch column switched off, every figure in it says so, and none is a number.
+func TestBenchElasticColumnOff(t *testing.T) {
+	rep, out := benchReport(t, "--es-reads", "0")
+	for _, l := range rep.Backends.Lines {
+		if l.Figures[0].Value <= 0 {
+			t.Errorf("%s: SQLite figure %+v, want a measurement", l.Name, l.Figures[0])
+		}
+		if l.Figures[1] != bench.NotMeasured("--es-reads is 0") {
+			t.Errorf("%s: Elasticsearch figure %+v, want not measured because --es-reads is 0", l.Name, l.Figures[1])
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "images")); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(out, "| not measured: --es-reads is 0 |") {
+		t.Errorf("table does not say the column was not measured:\n%s", out)
+	}
+}
+
+// The Elasticsearch column is measured on a node the bench command starts and stops itself,
+// beside SQLite; the audit append rate stays "not measured" until the Elasticsearch audit log
+// fills its hook.
+func TestBenchBothBackends(t *testing.T) {
+	if _, err := exec.LookPath("java"); err != nil {
+		if os.Getenv(estest.EnvRequire) == "1" {
+			t.Fatalf("java not found, and %s=1 says this machine must run the Elasticsearch tests", estest.EnvRequire)
+		}
+		t.Skip("SKIPPED: bench against Elasticsearch: java not found")
+	}
+	rep, out := benchReport(t, "--es-reads", "10000", "--es-heap", "512m")
+	if !strings.HasPrefix(rep.Backends.Columns[1], "Elasticsearch 8.") {
+		t.Errorf("Elasticsearch column = %q", rep.Backends.Columns[1])
+	}
+	measured := 0
+	for _, l := range rep.Backends.Lines {
+		es := l.Figures[1]
+		switch {
+		case strings.HasPrefix(l.Name, "audit append rate"):
+			if es.NotMeasured != esAuditNotMeasured || es.Value != 0 {
+				t.Errorf("%s: Elasticsearch figure %+v, want not measured (%s)", l.Name, es, esAuditNotMeasured)
+			}
+		case es.NotMeasured != "" || es.Value <= 0:
+			t.Errorf("%s: Elasticsearch figure %+v, want a measurement", l.Name, es)
+		default:
+			measured++
+		}
+	}
+	if measured < 6 {
+		t.Errorf("%d Elasticsearch figures measured, want ingest (raw and HTTP) and every lookup", measured)
+	}
+	for _, want := range []string{"Reads: ingest and lookup, Elasticsearch 8.", "### SQLite and Elasticsearch side by side"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

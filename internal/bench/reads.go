@@ -37,14 +37,48 @@ type ReadOptions struct {
 	// base URL, the API key to use, and a stop function that drains and shuts it down.
 	StartServer func(ctx context.Context, store reads.Store) (url, apiKey string, stop func() error, err error)
 	Progress    io.Writer
+	// Backend names the store in the section title; default "SQLite".
+	Backend string
+	// NoTargets leaves the targets out: they are set for SQLite on this machine (DESIGN section
+	// 8), and another backend's figures are shown beside them, not judged by them.
+	NoTargets bool
+}
+
+// ReadFigures are the headline figures of RunReads, for the side-by-side table.
+type ReadFigures struct {
+	RawAppend float64 // reads/s, store calls only
+	HTTP      float64 // reads/s through the portal
+	Lookups   []Lookup
+}
+
+// Lookup is one query type's latency on the raw store.
+type Lookup struct {
+	Name     string
+	P50, P99 float64 // milliseconds
 }
 
 // RunReads measures raw append vs HTTP ingest at Reads, then lookups on the loaded store.
-func RunReads(ctx context.Context, o ReadOptions) ([]Row, error) {
+func RunReads(ctx context.Context, o ReadOptions) ([]Row, ReadFigures, error) {
+	rows, fig, err := runReads(ctx, o)
+	if err != nil {
+		return nil, ReadFigures{}, fmt.Errorf("%s reads: %w", o.backend(), err)
+	}
+	return rows, fig, nil
+}
+
+func (o ReadOptions) backend() string {
+	if o.Backend == "" {
+		return "SQLite"
+	}
+	return o.Backend
+}
+
+func runReads(ctx context.Context, o ReadOptions) ([]Row, ReadFigures, error) {
+	var fig ReadFigures
 	say := func(f string, a ...any) { fmt.Fprintf(o.Progress, f+"\n", a...) }
 	cfg := seed.Config{Seed: o.Seed, Reads: o.Reads, Now: o.Now}
 	if err := cfg.CheckAndSetDefaults(); err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	cams := seed.Cameras(o.Seed)
 	ndjsonPath := filepath.Join(o.Dir, "reads.ndjson")
@@ -54,14 +88,14 @@ func RunReads(ctx context.Context, o ReadOptions) ([]Row, error) {
 	rawPath := filepath.Join(o.Dir, "raw.db")
 	store, err := o.OpenStore(ctx, rawPath)
 	if err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	if err := store.PutCameras(ctx, cams); err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	f, err := os.Create(ndjsonPath)
 	if err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	sample := newReservoir(5000, o.Seed, o.Now.Add(-30*24*time.Hour))
@@ -86,38 +120,39 @@ func RunReads(ctx context.Context, o ReadOptions) ([]Row, error) {
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("raw append: %w", err)
+		return nil, fig, fmt.Errorf("raw append: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	f.Close()
 	rawRate := float64(o.Reads) / appendTime.Seconds()
 	if err := store.Close(); err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	debug.FreeOSMemory()
 
 	// Phase 2: the same reads through the real HTTP stack into a fresh store.
 	httpRate, rss, err := httpIngest(ctx, o, ndjsonPath, cams, say)
 	if err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	debug.FreeOSMemory()
 
 	// Phase 3: lookups on the raw store.
 	store, err = o.OpenStore(ctx, rawPath)
 	if err != nil {
-		return nil, err
+		return nil, fig, err
 	}
 	defer store.Close()
 	say("lookups (%d each)...", o.Queries)
-	lookups, err := measureLookups(ctx, store, sample.items, o)
+	lookups, lfig, err := measureLookups(ctx, store, sample.items, o)
 	if err != nil {
-		return nil, err
+		return nil, fig, err
 	}
+	fig = ReadFigures{RawAppend: rawRate, HTTP: httpRate, Lookups: lfig}
 
-	sec := fmt.Sprintf("Reads: ingest and lookup, SQLite at %s reads", commas(o.Reads))
+	sec := fmt.Sprintf("Reads: ingest and lookup, %s at %s reads", o.backend(), commas(o.Reads))
 	rows := []Row{
 		{Section: sec, Name: "ingest rate (HTTP NDJSON vs raw store append)", Unit: "reads/s", Ours: httpRate, Raw: rawRate,
 			Target: ">= 50,000/s and >= 0.8x raw", Met: Met(httpRate >= 50000 && httpRate >= 0.8*rawRate)},
@@ -130,7 +165,12 @@ func RunReads(ctx context.Context, o ReadOptions) ([]Row, error) {
 		l.Section = sec
 		rows = append(rows, l)
 	}
-	return rows, nil
+	if o.NoTargets {
+		for i := range rows {
+			rows[i].Target, rows[i].Met = "", nil
+		}
+	}
+	return rows, fig, nil
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -237,10 +277,11 @@ func readLines(br *bufio.Reader, n int) ([]byte, error) {
 }
 
 // measureLookups times exact, skeleton and partial lookups on the raw store.
-func measureLookups(ctx context.Context, store reads.Store, vrms []string, o ReadOptions) ([]Row, error) {
+func measureLookups(ctx context.Context, store reads.Store, vrms []string, o ReadOptions) ([]Row, []Lookup, error) {
 	if len(vrms) == 0 {
-		return nil, fmt.Errorf("no plates sampled in the last 30 days")
+		return nil, nil, fmt.Errorf("no plates sampled in the last 30 days")
 	}
+	var figs []Lookup
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 7))
 	from, to := o.Now.Add(-30*24*time.Hour), o.Now
 	kinds := []struct {
@@ -268,7 +309,7 @@ func measureLookups(ctx context.Context, store reads.Store, vrms []string, o Rea
 		// Warm-up, not counted: the store was just reopened, and a serving portal's cache is warm.
 		for i := 0; i < o.Queries/2; i++ {
 			if _, err := store.FindReads(ctx, k.query(vrms[rng.IntN(len(vrms))])); err != nil {
-				return nil, fmt.Errorf("%s: %w", k.name, err)
+				return nil, nil, fmt.Errorf("%s: %w", k.name, err)
 			}
 		}
 		var lat Latencies
@@ -279,7 +320,7 @@ func measureLookups(ctx context.Context, store reads.Store, vrms []string, o Rea
 			page, err := store.FindReads(ctx, q)
 			lat = append(lat, time.Since(t0))
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k.name, err)
+				return nil, nil, fmt.Errorf("%s: %w", k.name, err)
 			}
 			hits += len(page.Reads)
 		}
@@ -290,8 +331,9 @@ func measureLookups(ctx context.Context, store reads.Store, vrms []string, o Rea
 			r.Met = Met(p99 <= k.targetMs)
 		}
 		rows = append(rows, r)
+		figs = append(figs, Lookup{Name: k.name, P50: p50, P99: p99})
 	}
-	return rows, nil
+	return rows, figs, nil
 }
 
 // reservoir keeps a uniform sample of plates seen after a time, for realistic lookups.

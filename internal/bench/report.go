@@ -40,7 +40,52 @@ type Report struct {
 	Duration string    `json:"duration"`
 	Machine  Machine   `json:"machine"`
 	Params   string    `json:"params"`
-	Rows     []Row     `json:"rows"`
+	// Backends puts the headline figures of SQLite and Elasticsearch side by side; the rows
+	// below it have the detail of each.
+	Backends *Comparison `json:"backends,omitempty"`
+	Rows     []Row       `json:"rows"`
+}
+
+// Comparison is the side-by-side table: one measure per line, one column per backend.
+type Comparison struct {
+	Columns [2]string `json:"columns"` // e.g. "SQLite, 10,000,000 reads"
+	Lines   []Line    `json:"lines"`
+}
+
+// Line is one measure on both backends.
+type Line struct {
+	Name    string    `json:"name"`
+	Unit    string    `json:"unit"`
+	Figures [2]Figure `json:"figures"`
+}
+
+// Figure is a measured value, or why there is none. A figure that was not measured is always
+// printed as "not measured: <why>", never as a number.
+type Figure struct {
+	Value       float64 `json:"value,omitempty"`
+	NotMeasured string  `json:"not_measured,omitempty"`
+}
+
+// Measured is a figure that was measured.
+func Measured(v float64) Figure { return Figure{Value: v} }
+
+// NotMeasured is a figure that was not, with the reason.
+func NotMeasured(why string) Figure { return Figure{NotMeasured: why} }
+
+func (f Figure) text(unit string) string {
+	if f.NotMeasured != "" {
+		return "not measured: " + f.NotMeasured
+	}
+	return fmtNum(f.Value) + " " + unit
+}
+
+func (c Comparison) markdown(w io.Writer) {
+	fmt.Fprintf(w, "### SQLite and Elasticsearch side by side\n\n")
+	fmt.Fprintf(w, "| measure | %s | %s |\n|---|---:|---:|\n", c.Columns[0], c.Columns[1])
+	for _, l := range c.Lines {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", l.Name, l.Figures[0].text(l.Unit), l.Figures[1].text(l.Unit))
+	}
+	fmt.Fprintln(w)
 }
 
 // Machine describes where the run happened, because figures mean nothing without it.
@@ -105,6 +150,9 @@ func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "Measured %s on %s, %d cores, %s RAM, %s, %s. Run took %s.\n\n",
 		r.Started.UTC().Format("2006-01-02 15:04 UTC"), r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.OS, r.Machine.Go, r.Duration)
 	fmt.Fprintf(w, "Parameters: %s\n\n", r.Params)
+	if r.Backends != nil {
+		r.Backends.markdown(w)
+	}
 	sections := []string{}
 	seen := map[string]bool{}
 	for _, row := range r.Rows {
@@ -157,6 +205,9 @@ func fmtNum(v float64) string {
 		return fmt.Sprintf("%.3f", v)
 	}
 }
+
+// Commas writes n with thousands separators, as the tables do.
+func Commas(n int64) string { return commas(n) }
 
 func commas(n int64) string {
 	s := fmt.Sprint(n)

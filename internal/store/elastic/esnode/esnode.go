@@ -1,0 +1,306 @@
+// Package esnode starts and stops a throwaway single-node Elasticsearch from the distribution that
+// deploy/elasticsearch/fetch.sh caches under .cache/ of the checkout. The test suites use it
+// through estest; `anpr bench` uses it directly, which is why it is not test-only code.
+package esnode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Version is the distribution Start runs. Keep it equal to ES_VERSION in
+// deploy/elasticsearch/fetch.sh.
+const Version = "8.19.21"
+
+// Info describes a node.
+type Info struct {
+	URL     string
+	Version string
+	Started bool     // true when this process started the node (and will stop it)
+	Modules []string // server modules the node loaded, sorted
+}
+
+// Has reports whether the node loaded the module (e.g. "wildcard", "x-pack-ilm").
+func (i Info) Has(module string) bool { return slices.Contains(i.Modules, module) }
+
+// Lacks lists the optional features the ANPR stores use that this node does not have, each with
+// what it means, so that test and benchmark output say what was and was not exercised.
+func (i Info) Lacks() []string {
+	var out []string
+	if i.Started && i.Has("x-pack-security") {
+		out = append(out, "security enabled (the module is loaded but the node is started with it off: no roles or API keys to test)")
+	}
+	for _, f := range []struct{ module, what string }{
+		{"wildcard", "wildcard field type (plate patterns use a keyword field with a wildcard query)"},
+		{"x-pack-ilm", "ILM (no rollover or lifecycle policies are set up)"},
+		{"x-pack-security", "security (no roles or API keys to test)"},
+		{"data-streams", "data stream REST API (data streams are created on first write; never deleted)"},
+		{"reindex", "reindex module (no delete_by_query; retention deletes by id)"},
+		{"analysis-common", "analysis-common (no uppercase normaliser; plates are normalised in Go)"},
+	} {
+		if !i.Has(f.module) {
+			out = append(out, f.what)
+		}
+	}
+	return out
+}
+
+// FindRoot returns the checkout that holds deploy/elasticsearch/fetch.sh, searching from dir up.
+func FindRoot(dir string) (string, error) {
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "deploy", "elasticsearch", "fetch.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no deploy/elasticsearch/fetch.sh above the working directory: run from the checkout")
+		}
+		dir = parent
+	}
+}
+
+// Missing names the programs Start needs and cannot find: java runs the node; mvn is needed only
+// to fetch a distribution that is not cached yet.
+func Missing(root string) []string {
+	var missing []string
+	if _, err := exec.LookPath("java"); err != nil {
+		missing = append(missing, "java")
+	}
+	if _, err := exec.LookPath("mvn"); err != nil && !Cached(root) {
+		missing = append(missing, "mvn")
+	}
+	return missing
+}
+
+// Cached reports whether fetch.sh has already unpacked the distribution.
+func Cached(root string) bool {
+	_, err := os.Stat(filepath.Join(root, ".cache", "elasticsearch", "elasticsearch-"+Version, ".unpacked"))
+	return err == nil
+}
+
+// Options says how to start a node.
+type Options struct {
+	Root string // the checkout (FindRoot)
+	Heap string // JVM heap, e.g. "512m" (the default)
+}
+
+// Node is a node process Start started.
+type Node struct {
+	info    Info
+	cmd     *exec.Cmd
+	workdir string
+	exited  chan struct{}
+	// Fetched is how long fetching and unpacking took; Healthy how long the node then took to
+	// answer health.
+	Fetched, Healthy time.Duration
+}
+
+// Info describes the running node.
+func (n *Node) Info() Info { return n.info }
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Start fetches the distribution if needed and starts one node on 127.0.0.1 on free ports, with
+// its data in a new temp dir, and waits until it is healthy. The node stops when Stop is called,
+// or when this process dies without calling it (a watchdog in start.sh follows this pid).
+func Start(ctx context.Context, o Options) (*Node, error) {
+	if o.Heap == "" {
+		o.Heap = "512m"
+	}
+	began := time.Now()
+	fetch := exec.CommandContext(ctx, filepath.Join(o.Root, "deploy", "elasticsearch", "fetch.sh"))
+	fetch.Env = append(os.Environ(), "ES_VERSION="+Version)
+	var fetchErr bytes.Buffer
+	fetch.Stderr = &fetchErr
+	out, err := fetch.Output()
+	if err != nil {
+		return nil, fmt.Errorf("fetch Elasticsearch %s: %w\n%s", Version, err, fetchErr.String())
+	}
+	home := strings.TrimSpace(string(out))
+	if i := strings.LastIndexByte(home, '\n'); i >= 0 {
+		home = home[i+1:]
+	}
+	fetched := time.Since(began)
+
+	httpPort, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("pick a port: %w", err)
+	}
+	transportPort, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("pick a port: %w", err)
+	}
+	workdir, err := os.MkdirTemp("", "anpr-es-")
+	if err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(workdir, "console.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	// Not CommandContext: the node must outlive Start's context; Stop ends it.
+	cmd := exec.Command(filepath.Join(o.Root, "deploy", "elasticsearch", "start.sh"))
+	cmd.Env = append(os.Environ(),
+		"ES_HOME="+home,
+		"ES_WORKDIR="+workdir,
+		fmt.Sprintf("ES_HTTP_PORT=%d", httpPort),
+		fmt.Sprintf("ES_TRANSPORT_PORT=%d", transportPort),
+		"ES_HEAP="+o.Heap,
+		// If this process dies without calling Stop (a test -timeout panic), the node follows it.
+		fmt.Sprintf("ES_WATCH_PID=%d", os.Getpid()),
+	)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Its own process group, so that Stop reaches the launcher script, the CLI and the server
+	// JVM it forks, and nothing else.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(workdir)
+		return nil, fmt.Errorf("start Elasticsearch: %w", err)
+	}
+	n := &Node{cmd: cmd, workdir: workdir, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(n.exited) }()
+
+	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	if err := n.waitHealthy(ctx, url); err != nil {
+		tail := n.consoleTail()
+		n.Stop()
+		return nil, fmt.Errorf("elasticsearch at %s did not become healthy: %w\n--- console (last lines) ---\n%s", url, err, tail)
+	}
+	info, err := Describe(ctx, url)
+	if err != nil {
+		n.Stop()
+		return nil, err
+	}
+	info.Started = true
+	n.info = info
+	n.Fetched, n.Healthy = fetched, time.Since(began)-fetched
+	return n, nil
+}
+
+func (n *Node) waitHealthy(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	var last error
+	for {
+		select {
+		case <-n.exited:
+			return fmt.Errorf("the node exited (%v)", n.cmd.ProcessState)
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), last)
+		case <-time.After(500 * time.Millisecond):
+		}
+		var h struct {
+			Status string `json:"status"`
+		}
+		if last = getJSON(ctx, url+"/_cluster/health?wait_for_status=yellow&timeout=1s", &h); last == nil &&
+			(h.Status == "green" || h.Status == "yellow") {
+			return nil
+		}
+	}
+}
+
+func (n *Node) consoleTail() string {
+	b, _ := os.ReadFile(filepath.Join(n.workdir, "console.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+}
+
+// Stop ends the node's process group: SIGTERM first (the node flushes and exits), SIGKILL after
+// 30 seconds. The work dir with its data and logs goes too.
+func (n *Node) Stop() error {
+	pgid := n.cmd.Process.Pid // Setpgid made the launcher the leader of its own group
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-n.exited:
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-n.exited
+	}
+	// The server JVM may outlive the launcher by a moment; the group is gone once kill fails.
+	for range 100 {
+		if syscall.Kill(-pgid, 0) != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return os.RemoveAll(n.workdir)
+}
+
+// Describe asks the node at url for its version and modules.
+func Describe(ctx context.Context, url string) (Info, error) {
+	// Not GET /: the test distribution answers it with 405.
+	var nodes struct {
+		Nodes map[string]struct {
+			Version string `json:"version"`
+			Modules []struct {
+				Name string `json:"name"`
+			} `json:"modules"`
+		} `json:"nodes"`
+	}
+	if err := getJSON(ctx, url+"/_nodes/_local/plugins", &nodes); err != nil {
+		return Info{}, err
+	}
+	info := Info{URL: url}
+	for _, n := range nodes.Nodes {
+		info.Version = n.Version
+		for _, m := range n.Modules {
+			info.Modules = append(info.Modules, m.Name)
+		}
+	}
+	slices.Sort(info.Modules)
+	return info, nil
+}
+
+func getJSON(ctx context.Context, url string, into any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(into)
+}
+
+// Refresh makes everything written to the node so far searchable (POST /_refresh), for a
+// benchmark that loads with refresh off and then times searches.
+func Refresh(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/_refresh", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("refresh: POST %s/_refresh: %s", url, resp.Status)
+	}
+	return nil
+}
