@@ -109,7 +109,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if a.auditLog, keys, err = openAuditStore(ctx, cfg, time.Now); err != nil {
 		return nil, err
 	}
-	if a.idStore, err = openIdentityStore(ctx, cfg); err != nil {
+	if a.idStore, err = openIdentityStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
 	ic := identityConfig(cfg)

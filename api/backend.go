@@ -21,9 +21,8 @@ import (
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
-// The one place each store is chosen. Reads follow cfg.Backend; the audit log and the identity
-// store stay on SQLite for now (their Elasticsearch backends are being written): switch them
-// in openAuditStore and openIdentityStore, and nowhere else.
+// The one place each store is chosen, by cfg.Backend: openReadStore, openAuditStore and
+// openIdentityStore.
 
 // auditBackend is what the portal needs of an audit log.
 type auditBackend interface {
@@ -80,9 +79,20 @@ func openAuditStore(ctx context.Context, cfg config.Config, clock func() time.Ti
 	return l, keys, nil
 }
 
-// openIdentityStore opens sessions, API keys and grants. SQLite on every backend until the
-// Elasticsearch identity store lands: switch here on cfg.Backend.
-func openIdentityStore(ctx context.Context, cfg config.Config) (identityBackend, error) {
+// openIdentityStore opens sessions, API keys and grants on the configured backend, so that every
+// portal instance in front of one cluster sees the same sessions and revocations.
+func openIdentityStore(ctx context.Context, cfg config.Config, log *slog.Logger) (identityBackend, error) {
+	if cfg.Backend == "elasticsearch" {
+		ec, err := elasticConfig(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		st, err := elastic.OpenIdentityStore(ctx, ec)
+		if err != nil {
+			return nil, fmt.Errorf("identity store: %w", err)
+		}
+		return st, nil
+	}
 	st, err := sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{})
 	if err != nil {
 		return nil, err

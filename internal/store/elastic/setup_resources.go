@@ -119,10 +119,16 @@ func roleDescriptors(s *Store, o SetupOptions) map[string]map[string]any {
 			idx(reads, "read", "view_index_metadata", "create_doc", "delete"),
 			idx(cameras, "read", "view_index_metadata", "index"),
 			idx(o.AuditIndices, "read", "view_index_metadata", "create_doc"),
-			idx(o.IdentityIndices, "read", "view_index_metadata", "write", "auto_configure"),
+			// maintenance: the identity, authority and hold stores refresh an index before a
+			// list, so a list sees the writes just acknowledged.
+			idx(o.IdentityIndices, "read", "view_index_metadata", "write", "create_index", "maintenance", "auto_configure"),
+			idx([]string{s.cfg.Prefix + "authorities", s.cfg.Prefix + "holds", s.cfg.Prefix + "retention-runs"},
+				"read", "view_index_metadata", "write", "create_index", "maintenance"),
+			// Held reads are copied here before ILM drops their backing index (see retention.go).
+			idx([]string{s.PreservedIndex()}, "read", "view_index_metadata", "write", "create_index", "delete"),
 		}},
 		RoleSearch: {"cluster": []string{"monitor"}, "indices": []any{
-			idx(append(reads, cameras...), "read", "view_index_metadata"),
+			idx(append(append(reads, cameras...), s.PreservedIndex()), "read", "view_index_metadata"),
 		}},
 		// read on reads: AppendReads looks the batch's ids up first, so a retried batch adds
 		// nothing even when its reads sit in an older backing index. That also lets the key
