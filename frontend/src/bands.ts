@@ -15,8 +15,8 @@ export function bandOf(from: Date, now: Date): WindowBand {
 }
 
 export const bandText: Record<WindowBand, string> = {
-  band1: "Band 1 (up to 90 days old): any investigator may search with a recorded reason.",
+  band1: "up to 90 days old: any investigator may search with a recorded reason.",
   band2:
-    "Band 2 (91 days to 12 months old): extended-access investigators only, for serious crime, major crime or counter-terrorism, with prior authority.",
-  expired: "Older than 12 months: deleted by retention; searchable only under a preservation hold with an authority naming it.",
+    "91 days to 12 months old: extended-access investigators only, for serious crime, major crime or counter-terrorism, with prior authority.",
+  expired: "older than 12 months: deleted by retention; searchable only under a preservation hold with an authority naming it.",
 };

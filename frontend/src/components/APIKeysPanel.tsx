@@ -44,7 +44,7 @@ export function APIKeysPanel() {
   return (
     <section aria-labelledby="keys-h" className="card">
       <h2 id="keys-h">API keys</h2>
-      <form onSubmit={submit} aria-label="Create an API key">
+      <form onSubmit={submit} aria-label="Create an API key" className="row-form">
         <div className="field">
           <label htmlFor="k-name">Name</label>
           <input id="k-name" value={name} onChange={(e) => setName(e.target.value)} required placeholder="camera back-office, north" />
@@ -78,6 +78,13 @@ export function APIKeysPanel() {
           </tr>
         </thead>
         <tbody>
+          {keys.length === 0 && (
+            <tr>
+              <td colSpan={7} className="empty">
+                No API keys yet.
+              </td>
+            </tr>
+          )}
           {keys.map((k) => (
             <tr key={k.id}>
               <td>

@@ -2,7 +2,7 @@ import type { AuditRecord } from "../api/types";
 import { showTime } from "../time";
 
 /** Audit records: who did what, decided by which rule, with what reason and result. */
-export function AuditTable({ records, caption, onActor }: { records: AuditRecord[]; caption: string; onActor?: (subject: string) => void }) {
+export function AuditTable({ records, caption, onActor }: { records: AuditRecord[]; caption: string; onActor?: (subject: string, name: string) => void }) {
   if (records.length === 0) return <p role="status">No audit events match.</p>;
   return (
     <table className="audit">
@@ -23,10 +23,10 @@ export function AuditTable({ records, caption, onActor }: { records: AuditRecord
         {records.map(({ event: ev, payload, erased_by }) => (
           <tr key={`${ev.chain}-${ev.seq}`} className={ev.decision === "deny" ? "denied" : undefined}>
             <td>{ev.seq}</td>
-            <td>{showTime(ev.time)}</td>
-            <td>
+            <td className="nowrap">{showTime(ev.time)}</td>
+            <td className="nowrap">
               {onActor ? (
-                <button type="button" className="link" onClick={() => onActor(ev.actor.subject)} aria-label={`Timeline of ${ev.actor.name}`}>
+                <button type="button" className="link" onClick={() => onActor(ev.actor.subject, ev.actor.name)} aria-label={`Timeline of ${ev.actor.name}`}>
                   {ev.actor.name}
                 </button>
               ) : (

@@ -6,7 +6,7 @@ export function BandNotice({ from, now }: { from: Date | null; now: Date }) {
   const b = bandOf(from, now);
   return (
     <p className={`band band-${b}`} aria-live="polite" data-testid="band">
-      <strong>{b === "band1" ? "Band 1" : b === "band2" ? "Band 2" : "Expired"}</strong> — {bandText[b]}
+      <strong>{b === "band1" ? "Band 1" : b === "band2" ? "Band 2" : "Expired"}</strong> ({bandText[b]})
     </p>
   );
 }

@@ -5,7 +5,7 @@ import { showTime } from "../time";
 import { ProblemMessage } from "./ProblemMessage";
 
 /** The newest signed checkpoint: the tree size and root every later verification must extend. */
-export function CheckpointPanel() {
+export function CheckpointPanel({ refresh = 0 }: { refresh?: number }) {
   const s = useSession();
   const [cp, setCp] = useState<Checkpoint | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -15,7 +15,7 @@ export function CheckpointPanel() {
       if (!(e instanceof DOMException)) setError(e);
     });
     return () => ac.abort();
-  }, [s.client]);
+  }, [s.client, refresh]);
   return (
     <section aria-labelledby="cp-h" className="card">
       <h2 id="cp-h">Log integrity</h2>

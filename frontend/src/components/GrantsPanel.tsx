@@ -33,6 +33,7 @@ export function GrantsPanel({ users }: { users: User[] }) {
         expires_at: form.expires ? new Date(form.expires).toISOString() : undefined,
       });
       setDone(`Granted ${g.role} to ${name(g.subject)}.`);
+      setForm({ subject: "", role: "extended_investigator", rank: "", reason: "", expires: "" });
       load();
     } catch (err) {
       setError(err);
@@ -51,7 +52,7 @@ export function GrantsPanel({ users }: { users: User[] }) {
   return (
     <section aria-labelledby="grants-h" className="card">
       <h2 id="grants-h">Grants</h2>
-      <form onSubmit={submit} aria-label="Grant a role">
+      <form onSubmit={submit} aria-label="Grant a role" className="row-form">
         <div className="field">
           <label htmlFor="g-subject">User</label>
           <select id="g-subject" value={form.subject} onChange={(e) => setForm({ ...form, subject: e.target.value })} required>
@@ -109,6 +110,13 @@ export function GrantsPanel({ users }: { users: User[] }) {
           </tr>
         </thead>
         <tbody>
+          {grants.length === 0 && (
+            <tr>
+              <td colSpan={7} className="empty">
+                No grants yet: roles come from the identity provider alone.
+              </td>
+            </tr>
+          )}
           {grants.map((g) => (
             <tr key={g.id}>
               <td>{name(g.subject)}</td>

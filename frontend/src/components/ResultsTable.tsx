@@ -25,7 +25,7 @@ export function ResultsTable({ hits, caption }: { hits: Hit[]; caption: string }
             <td className="vrm">{h.vrm}</td>
             <td>{h.camera_id}</td>
             <td>{h.confidence !== undefined ? `${Math.round(h.confidence * 100)}%` : ""}</td>
-            <td>{h.match ? h.match.explanation : "exact"}</td>
+            <td className={h.match && (h.match.distance > 0 || h.match.confusables > 0) ? "match-diff" : undefined}>{h.match ? h.match.explanation : "exact"}</td>
             <td>
               <Link to={`/reads/${encodeURIComponent(h.id)}`}>Read {h.id.slice(0, 8)}</Link>{" "}
               <Link to={`/journey?vrm=${encodeURIComponent(h.vrm)}`}>Journey</Link>

@@ -17,7 +17,14 @@ export interface MapLine {
 /** A map of camera points and route segments on a plain background (our own GeoJSON only).
  * Clicking a point shows its label; the same data is always in a table beside the map for
  * keyboard and screen-reader users. */
-export function RouteMap({ points, lines, label }: { points: MapPoint[]; lines: MapLine[]; label: string }) {
+export interface MapLabel {
+  lon: number;
+  lat: number;
+  text: string;
+}
+
+/** Labels are DOM markers, not map text: the style has no glyphs, so nothing is fetched for fonts. */
+export function RouteMap({ points, lines, label, labels = [] }: { points: MapPoint[]; lines: MapLine[]; label: string; labels?: MapLabel[] }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!el.current || points.length === 0) return;
@@ -67,6 +74,8 @@ export function RouteMap({ points, lines, label }: { points: MapPoint[]; lines: 
         id: "points",
         type: "circle",
         source: "points",
+        // Flagged and end points draw over ordinary reads at the same camera.
+        layout: { "circle-sort-key": ["match", ["get", "kind"], "camera", 0, "stop", 1, "evidence", 2, "flagged", 3, 4] },
         paint: {
           "circle-radius": ["match", ["get", "kind"], "camera", 3, "first", 9, "last", 9, "flagged", 8, 6],
           "circle-color": ["match", ["get", "kind"], "camera", "#9aa5b1", "first", "#1e8449", "last", "#6c3483", "flagged", "#c0392b", "evidence", "#d68910", "#1f5fa8"],
@@ -74,6 +83,12 @@ export function RouteMap({ points, lines, label }: { points: MapPoint[]; lines: 
           "circle-stroke-width": ["match", ["get", "kind"], "camera", 0, 2],
         },
       });
+      for (const l of labels) {
+        const el = document.createElement("div");
+        el.className = "map-label";
+        el.textContent = l.text;
+        new maplibregl.Marker({ element: el, anchor: "left", offset: [9, 0] }).setLngLat([l.lon, l.lat]).addTo(map);
+      }
       map.on("click", "points", (ev: maplibregl.MapLayerMouseEvent) => {
         const f = ev.features?.[0];
         if (!f || f.geometry.type !== "Point") return;
@@ -83,6 +98,6 @@ export function RouteMap({ points, lines, label }: { points: MapPoint[]; lines: 
       });
     });
     return () => map.remove();
-  }, [points, lines]);
+  }, [points, lines, labels]);
   return <div ref={el} className="map" role="img" aria-label={label} data-testid="map" />;
 }

@@ -44,7 +44,7 @@ export function DecisionForm({ a, onDone }: { a: Authority; onDone: (msg: string
   };
   const id = a.id.slice(0, 8);
   return (
-    <form onSubmit={submit} aria-label={`Decide request ${a.reason.case_ref}`} className="decision">
+    <form onSubmit={submit} aria-label={`Decide request ${a.reason.case_ref}`} className="decision row-form">
       <div className="field wide">
         <label htmlFor={`d-reason-${id}`}>Decision reason</label>
         <input id={`d-reason-${id}`} value={reason} onChange={(e) => setReason(e.target.value)} required />

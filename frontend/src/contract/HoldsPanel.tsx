@@ -62,7 +62,7 @@ export function HoldsPanel() {
         <Pending what="Preservation holds" />
       ) : (
         <>
-          <form onSubmit={submit} aria-label="Create a preservation hold">
+          <form onSubmit={submit} aria-label="Create a preservation hold" className="row-form">
             <div className="field">
               <label htmlFor="h-case">Case reference</label>
               <input id="h-case" value={caseRef} onChange={(e) => setCaseRef(e.target.value)} required />
@@ -102,6 +102,13 @@ export function HoldsPanel() {
                 </tr>
               </thead>
               <tbody>
+                {holds.length === 0 && (
+                  <tr>
+                    <td colSpan={5} className="empty">
+                      No holds.
+                    </td>
+                  </tr>
+                )}
                 {holds.map((h) => (
                   <tr key={h.id}>
                     <td>{h.case_ref}</td>

@@ -8,7 +8,7 @@ export function isMissingEndpoint(e: unknown): boolean {
 export function Pending({ what }: { what: string }) {
   return (
     <p role="status" className="warn">
-      {what} is not available on this server yet (its API is not installed). Ask the ANPR manager.
+      Not available on this server yet: {what} (its API is not part of this build).
     </p>
   );
 }

@@ -57,6 +57,13 @@ export function RetentionPanel() {
                 </tr>
               </thead>
               <tbody>
+                {runs.length === 0 && (
+                  <tr>
+                    <td colSpan={5} className="empty">
+                      No runs yet.
+                    </td>
+                  </tr>
+                )}
                 {runs.map((r) => (
                   <tr key={r.id}>
                     <td>{showTime(r.started_at)}</td>

@@ -28,6 +28,8 @@ export function AuditPage() {
   const [f, setF] = useState<Filters>(noFilters);
   const [view, setView] = useState<View>("events");
   const [subject, setSubject] = useState("");
+  const [subjectName, setSubjectName] = useState("");
+  const [loads, setLoads] = useState(0);
   const [records, setRecords] = useState<AuditRecord[] | null>(null);
   const [anomalies, setAnomalies] = useState<Anomaly[] | null>(null);
   const [next, setNext] = useState("");
@@ -63,6 +65,7 @@ export function AuditPage() {
       setError(e);
     } finally {
       setBusy(false);
+      setLoads((n) => n + 1);
     }
   }
 
@@ -83,7 +86,7 @@ export function AuditPage() {
   return (
     <section aria-labelledby="audit-h">
       <h1 id="audit-h">Audit log</h1>
-      <CheckpointPanel />
+      <CheckpointPanel refresh={loads} />
       <form onSubmit={submit} aria-label="Audit query" className="card">
         <ReasonFields value={reason} onChange={setReason} idPrefix="audit" oversight />
         <fieldset>
@@ -137,7 +140,7 @@ export function AuditPage() {
             onClick={() => void load(t.v)}
           >
             {t.label}
-            {t.v === "timeline" && subject ? `: ${subject.slice(0, 16)}` : ""}
+            {t.v === "timeline" && subject ? `: ${subjectName || subject}` : ""}
           </button>
         ))}
       </div>
@@ -148,9 +151,10 @@ export function AuditPage() {
           : records && (
               <AuditTable
                 records={records}
-                caption={view === "timeline" ? `Timeline of ${subject}` : view === "sample" ? "Random sample for dip-checking" : "Audit events, newest first"}
-                onActor={(who) => {
+                caption={view === "timeline" ? `Timeline of ${subjectName || subject}` : view === "sample" ? "Random sample for dip-checking" : "Audit events, newest first"}
+                onActor={(who, name) => {
                   setSubject(who);
+                  setSubjectName(name);
                   void load("timeline", "", who);
                 }}
               />

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import type { Journey, JourneyRequest, Reason, Stop } from "../api/types";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { ReasonFields, emptyReason } from "../components/ReasonFields";
-import { RouteMap, type MapLine, type MapPoint } from "../components/RouteMap";
+import { RouteMap, type MapLabel, type MapLine, type MapPoint } from "../components/RouteMap";
 import { WindowFields, type Window } from "../components/WindowFields";
 import { useSession } from "../session";
 import { daysAgo, fromLocalInput, showTime, toLocalInput } from "../time";
@@ -43,6 +43,7 @@ export function JourneyPage() {
 
   const stops: Stop[] = journey?.stops ?? [];
   const flags = journey?.impossible_travel ?? [];
+  const labels = useMemo(() => cameraLabels(stops), [journey]); // eslint-disable-line react-hooks/exhaustive-deps
   const { points, lines } = useMemo(() => mapData(stops, new Set(flags.flatMap((f) => [f.from_id, f.to_id]))), [journey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
@@ -73,8 +74,8 @@ export function JourneyPage() {
             <dd>{journey.first_seen ? `${showTime(journey.first_seen.seen_at)} at ${journey.first_seen.camera_name}` : "—"}</dd>
             <dt>Last seen</dt>
             <dd>{journey.last_seen ? `${showTime(journey.last_seen.seen_at)} at ${journey.last_seen.camera_name}` : "—"}</dd>
-            <dt>Fastest leg</dt>
-            <dd>{Math.round(journey.max_speed_kph)} km/h</dd>
+            <dt>Flagged above</dt>
+            <dd>{Math.round(journey.max_speed_kph)} km/h between consecutive reads</dd>
             <dt>Impossible travel</dt>
             <dd>
               {flags.length === 0 ? (
@@ -86,7 +87,7 @@ export function JourneyPage() {
               )}
             </dd>
           </dl>
-          {stops.length > 0 && <RouteMap points={points} lines={lines} label={`Map of ${journey.vrm}'s ${stops.length} reads; red dashed legs are impossible travel`} />}
+          {stops.length > 0 && <RouteMap points={points} lines={lines} label={`Map of ${journey.vrm}'s ${stops.length} reads; red dashed legs are impossible travel`} labels={labels} />}
           <p className="legend" aria-hidden="true">
             <span className="dot first" /> first seen <span className="dot last" /> last seen <span className="dot stop" /> read{" "}
             <span className="dot flagged" /> part of an impossible leg
@@ -100,6 +101,16 @@ export function JourneyPage() {
       )}
     </section>
   );
+}
+
+/** One label per camera the plate passed (the part after "road / "), the timeline has the rest. */
+function cameraLabels(stops: Stop[]): MapLabel[] {
+  const seen = new Map<string, MapLabel>();
+  for (const st of stops) {
+    const key = `${st.lat.toFixed(4)},${st.lon.toFixed(4)}`;
+    if (!seen.has(key)) seen.set(key, { lat: st.lat, lon: st.lon, text: st.camera_name.split(" / ").pop() ?? st.camera_name });
+  }
+  return [...seen.values()].slice(0, 40);
 }
 
 function mapData(stops: Stop[], flagged: Set<string>): { points: MapPoint[]; lines: MapLine[] } {
