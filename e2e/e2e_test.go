@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -21,8 +22,10 @@ import (
 
 const chromium = "/usr/bin/chromium"
 
-// TestBrowser is every role's job in a real browser against the real stack. It fails (never
-// skips) when a prerequisite is missing, naming the make target that provides it.
+// TestBrowser is every role's job in a real browser against the real stack. A missing
+// prerequisite (the built front end, playwright-core, Chromium) is reported with the make target
+// that provides it: a SKIPPED line in a plain `go test ./...`, a failure under
+// ANPR_E2E_REQUIRE=1, which `make e2e` sets, so the browser tests cannot silently not run there.
 func TestBrowser(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -34,7 +37,12 @@ func TestBrowser(t *testing.T) {
 		{chromium, "make chromium"},
 	} {
 		if _, err := os.Stat(need.path); err != nil {
-			t.Fatalf("%s is missing; run `%s` first (make e2e does all of it)", need.path, need.fix)
+			msg := fmt.Sprintf("%s is missing; run `%s` first (make e2e does all of it)", need.path, need.fix)
+			if os.Getenv("ANPR_E2E_REQUIRE") == "1" {
+				t.Fatal(msg)
+			}
+			fmt.Println("SKIPPED browser tests:", msg)
+			t.Skip(msg)
 		}
 	}
 	node, err := exec.LookPath("node")
@@ -174,4 +182,3 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
-

@@ -1,4 +1,5 @@
 import { ApiError } from "../api/client";
+import { loginHref } from "../session";
 
 /** Shows an API refusal or error in the API's own words, with the deciding rule and the request id
  * to quote; announced to screen readers. */
@@ -18,6 +19,11 @@ export function ProblemMessage({ error, title }: { error: unknown; title?: strin
             </li>
           ))}
         </ul>
+      )}
+      {e?.status === 401 && (
+        <p>
+          <a href={loginHref(window.location.pathname + window.location.search)}>Sign in again</a>
+        </p>
       )}
       {e && (e.rule || e.requestId) && (
         <p className="problem-meta">

@@ -129,13 +129,25 @@ export function AuditPage() {
           </a>
         </div>
       </form>
-      <div role="tablist" aria-label="Audit views" className="tabs">
+      <div
+        role="tablist"
+        aria-label="Audit views"
+        className="tabs"
+        onKeyDown={(e) => {
+          // Arrow keys move between tabs, as the ARIA tabs pattern expects.
+          if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+          const all = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]:not(:disabled)')];
+          const i = all.indexOf(document.activeElement as HTMLButtonElement);
+          all[(i + (e.key === "ArrowRight" ? 1 : all.length - 1)) % all.length]?.focus();
+        }}
+      >
         {tabs.map((t) => (
           <button
             key={t.v}
             role="tab"
             type="button"
             aria-selected={view === t.v}
+            tabIndex={view === t.v ? 0 : -1}
             disabled={busy || (t.v === "timeline" && !subject)}
             onClick={() => void load(t.v)}
           >
