@@ -30,6 +30,8 @@ before(async () => {
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
       "--lang=en-GB"], // date inputs in British order, as the force's users see them
     downloadsPath: scratch,
+    // Date inputs follow the process locale, not the page's: British order, as the force sees it.
+    env: { ...process.env, LANG: "en_GB.UTF-8", LANGUAGE: "en_GB" },
   });
 });
 
