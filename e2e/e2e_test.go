@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ const chromium = "/usr/bin/chromium"
 // TestBrowser is every role's job in a real browser against the real stack. A missing
 // prerequisite (the built front end, playwright-core, Chromium) is reported with the make target
 // that provides it: a SKIPPED line in a plain `go test ./...`, a failure under
-// ANPR_E2E_REQUIRE=1, which `make e2e` sets, so the browser tests cannot silently not run there.
+// ANPR_TEST_E2E_REQUIRE=1, which `make e2e` sets, so the browser tests cannot silently not run there.
 func TestBrowser(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -38,7 +39,7 @@ func TestBrowser(t *testing.T) {
 	} {
 		if _, err := os.Stat(need.path); err != nil {
 			msg := fmt.Sprintf("%s is missing; run `%s` first (make e2e does all of it)", need.path, need.fix)
-			if os.Getenv("ANPR_E2E_REQUIRE") == "1" {
+			if os.Getenv("ANPR_TEST_E2E_REQUIRE") == "1" {
 				t.Fatal(msg)
 			}
 			fmt.Println("SKIPPED browser tests:", msg)
@@ -64,7 +65,14 @@ func TestBrowser(t *testing.T) {
 	dex := dextest.Start(t, dextest.Options{RedirectURIs: []string{base + "/auth/callback"}})
 
 	data := t.TempDir()
-	env := append(os.Environ(),
+	// The portal's settings are exactly these: ANPR_ variables of the caller's shell stay out.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ANPR_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
 		"ANPR_DATA_DIR="+data, "ANPR_LOG_LEVEL=warn", "ANPR_LISTEN="+addr,
 		"ANPR_IDENTITY_ISSUER="+dex.Issuer, "ANPR_IDENTITY_CLIENT_ID="+dex.ClientID,
 		"ANPR_IDENTITY_CLIENT_SECRET="+dex.ClientSecret, "ANPR_IDENTITY_ALLOW_INSECURE_COOKIES=true",
