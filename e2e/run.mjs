@@ -27,11 +27,8 @@ before(async () => {
     executablePath: process.env.E2E_CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--lang=en-GB"], // date inputs in British order, as the force's users see them
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     downloadsPath: scratch,
-    // Date inputs follow the process locale, not the page's: British order, as the force sees it.
-    env: { ...process.env, LANG: "en_GB.UTF-8", LANGUAGE: "en_GB" },
   });
 });
 
@@ -255,6 +252,24 @@ test("manager: users, a grant and an API key", async () => {
   await page.getByRole("status").filter({ hasText: "New key" }).locator("code").waitFor();
   await page.getByRole("table", { name: "API keys" }).getByText("camera back-office, north").waitFor();
   await shot(page, "admin");
+  clean(page);
+  await page.context().close();
+});
+
+test("investigator: the authority request and area/convoy forms render, labelled, without errors", async () => {
+  const page = await login("investigator");
+  await page.goto("/authorities/new");
+  await page.getByRole("form", { name: "Request prior authority" }).waitFor();
+  for (const label of ["Purpose", "VRMs (comma separated)", "Authority expires", "Maximum uses"]) {
+    await page.getByLabel(label, { exact: true }).waitFor();
+  }
+  await page.getByTestId("band").filter({ hasText: "Band 2" }).waitFor(); // the default window is aged data
+  await shot(page, "authority-request-form");
+  await page.goto("/analysis");
+  await page.getByRole("form", { name: "Analysis search" }).waitFor();
+  await page.getByLabel("Convoy (who travels with a target)").check();
+  await page.getByLabel("Target plate (VRM)").waitFor();
+  await shot(page, "analysis-form");
   clean(page);
   await page.context().close();
 });
