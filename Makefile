@@ -106,3 +106,20 @@ lint:
 
 clean:
 	rm -rf bin
+
+# The web front end, built into frontend/dist/app and embedded in the binary by the next go build.
+# npm ci only when package-lock.json is newer than the installed tree. `npm run build` also fails
+# when frontend/src/api/schema.d.ts is stale against api/openapi.yaml (run `npm run gen` there).
+.PHONY: frontend chromium e2e
+frontend:
+	@cd frontend && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build
+
+# Debian's Chromium for the browser tests, installed only when missing (needs root for apt-get).
+chromium:
+	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
+
+# Browser tests: the real binary (with the front end) on SQLite with demo data, the bundled Dex,
+# and Playwright (playwright-core) driving /usr/bin/chromium headless. Screenshots: e2e/artifacts/.
+e2e: frontend chromium dex
+	@cd e2e && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+	ANPR_TEST_E2E_REQUIRE=1 $(GO) test -count=1 -v -timeout 15m ./e2e/

@@ -112,6 +112,7 @@ func New(d Deps) *Server {
 	e.NoMethod(func(c *gin.Context) {
 		abortProblem(c, http.StatusMethodNotAllowed, CodeBadRequest, "method not allowed on this route", nil)
 	})
+	s.serveWeb() // the embedded front end answers GET/HEAD for paths outside the API (web.go)
 
 	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
 	s.handle(get, "/healthz", Public, s.healthz)

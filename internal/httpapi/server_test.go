@@ -263,7 +263,7 @@ func TestHealthReadyMetricsAndProblems(t *testing.T) {
 	if r, b := get("/metrics"); r.StatusCode != 200 || !strings.Contains(b, "anpr_http_requests_total") || !strings.Contains(b, "anpr_ingest_queue_batches") {
 		t.Fatalf("metrics %d", r.StatusCode)
 	}
-	if r, b := get("/no/such/route"); r.StatusCode != 404 || !strings.Contains(b, `"code":"not_found"`) || !strings.Contains(b, "req-abcdef123") {
+	if r, b := get("/api/no/such/route"); r.StatusCode != 404 || !strings.Contains(b, `"code":"not_found"`) || !strings.Contains(b, "req-abcdef123") {
 		t.Fatalf("404 %d %s", r.StatusCode, b)
 	}
 	// readyz fails closed when the store is gone, and so does the writer check after close.

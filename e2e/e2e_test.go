@@ -1,0 +1,192 @@
+// Package e2e runs the browser tests: the real anpr binary (built with the embedded front end) on
+// SQLite with seeded demo data, the bundled Dex as identity provider, and run.mjs driving Debian's
+// Chromium through playwright-core. `make e2e` builds the front end and installs what is missing.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/anpr-portal/anpr/internal/identity/dextest"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// TestBrowser is every role's job in a real browser against the real stack. A missing
+// prerequisite (the built front end, playwright-core, Chromium) is reported with the make target
+// that provides it: a SKIPPED line in a plain `go test ./...`, a failure under
+// ANPR_TEST_E2E_REQUIRE=1, which `make e2e` sets, so the browser tests cannot silently not run there.
+func TestBrowser(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, need := range []struct{ path, fix string }{
+		{filepath.Join(root, "frontend", "dist", "app", "index.html"), "make frontend"},
+		{filepath.Join(root, "e2e", "node_modules", "playwright-core", "package.json"), "cd e2e && npm ci"},
+		{chromium, "make chromium"},
+	} {
+		if _, err := os.Stat(need.path); err != nil {
+			msg := fmt.Sprintf("%s is missing; run `%s` first (make e2e does all of it)", need.path, need.fix)
+			if os.Getenv("ANPR_TEST_E2E_REQUIRE") == "1" {
+				t.Fatal(msg)
+			}
+			fmt.Println("SKIPPED browser tests:", msg)
+			t.Skip(msg)
+		}
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is not installed: %v", err)
+	}
+
+	// The binary under test, built as `make build` builds it, so the embedded front end is the
+	// one just built.
+	bin := filepath.Join(t.TempDir(), "anpr")
+	build := exec.Command("go", "build", "-o", bin, "./api")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	addr := freeAddr(t)
+	base := "http://" + addr
+	dex := dextest.Start(t, dextest.Options{RedirectURIs: []string{base + "/auth/callback"}})
+
+	data := t.TempDir()
+	// The portal's settings are exactly these: ANPR_ variables of the caller's shell stay out.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ANPR_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"ANPR_DATA_DIR="+data, "ANPR_LOG_LEVEL=warn", "ANPR_LISTEN="+addr,
+		"ANPR_IDENTITY_ISSUER="+dex.Issuer, "ANPR_IDENTITY_CLIENT_ID="+dex.ClientID,
+		"ANPR_IDENTITY_CLIENT_SECRET="+dex.ClientSecret, "ANPR_IDENTITY_ALLOW_INSECURE_COOKIES=true",
+		"ANPR_AUDIT_CHECKPOINT_EVERY=1")
+	runCmd(t, env, bin, "seed", "--reads", "20000", "--seed", "5")
+	runCmd(t, env, bin, "audit", "keys", "init")
+
+	serve := startServe(t, env, bin, base, filepath.Join(data, "serve.log"))
+
+	users, err := json.Marshal(dex.Users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	artifacts := filepath.Join(root, "e2e", "artifacts")
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-concurrency=1", "run.mjs")
+	cmd.Dir = filepath.Join(root, "e2e")
+	cmd.Env = append(os.Environ(), "E2E_BASE_URL="+base, "E2E_DEX_ISSUER="+dex.Issuer, "E2E_USERS="+string(users),
+		"E2E_ARTIFACTS="+artifacts, "E2E_CHROMIUM="+chromium)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	t.Logf("browser tests (screenshots in %s):\n%s", artifacts, out.String())
+	if err != nil {
+		t.Errorf("browser tests failed: %v", err)
+	}
+
+	serve.stop()
+	// Everything the browsers did was audited, and the log still verifies.
+	if out := runCmd(t, env, bin, "audit", "verify"); !bytes.Contains([]byte(out), []byte("OK")) {
+		t.Errorf("audit verify after the browser tests:\n%s", out)
+	}
+}
+
+func runCmd(t *testing.T, env []string, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("anpr %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+type server struct {
+	stop func()
+}
+
+// startServe runs `anpr serve` as its own process (as make run does) and waits for /readyz.
+func startServe(t *testing.T, env []string, bin, base, logPath string) *server {
+	t.Helper()
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start anpr serve: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); _ = logFile.Close() }()
+	stopped := false
+	s := &server{stop: func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = cmd.Process.Signal(syscall.SIGTERM) // graceful: the audit log is closed last
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("anpr serve exited with %v; log %s", err, logPath)
+			}
+		case <-time.After(40 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("anpr serve did not stop within 40s; log %s", logPath)
+		}
+	}}
+	t.Cleanup(s.stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("anpr serve exited: %v\n%s", err, log)
+		default:
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("anpr serve not ready at %s: %v", base, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
