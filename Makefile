@@ -12,7 +12,7 @@ export ANPR_DATA_DIR := $(DATA)
 
 all: build
 
-build:
+build: frontend
 	$(GO) build -o $(BIN) ./api
 
 PORT       ?= 8080
@@ -41,7 +41,7 @@ run: build dex demo-data
 	  kill -0 $$dex 2>/dev/null || { echo "Dex failed to start; see $(DATA)/dex.log"; exit 1; }; sleep 0.2; done; \
 	echo; \
 	echo "  ANPR portal:  http://127.0.0.1:$(PORT)     identity provider (Dex): http://127.0.0.1:$(DEX_PORT)/dex"; \
-	echo "  Sign in:      http://127.0.0.1:$(PORT)/auth/login?return_to=/api/v1/me"; \
+	echo "  Sign in:      http://127.0.0.1:$(PORT)/"; \
 	echo "  Demo logins (email / password):"; \
 	echo "    investigator@anpr.example    / investigator-demo     investigator (Constable)"; \
 	echo "    extended@anpr.example        / extended-demo         extended-access investigator (Sergeant)"; \
@@ -73,11 +73,12 @@ demo-data: build
 # ANPR_TEST_ES_REQUIRE=1 so a missing node fails the run instead.
 test: dex
 	$(GO) vet ./...
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/internal/store/elastic$$')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/internal/store/elastic$$' -e '/e2e$$')
 	@mkdir -p .cache
 	@$(GO) test -count=1 -v ./internal/store/elastic/ >.cache/es-test.log 2>&1; s=$$?; \
 	  grep -E '^(SKIPPED|elasticsearch:|--- (FAIL|SKIP)|ok|FAIL|panic)' .cache/es-test.log; \
 	  [ $$s -eq 0 ] || tail -50 .cache/es-test.log; exit $$s
+	@$(MAKE) --no-print-directory e2e
 
 # A development Elasticsearch node on 127.0.0.1:9200 (Ctrl-C stops it).
 es-dev:
@@ -105,7 +106,7 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin frontend/dist/app
 
 # The web front end, built into frontend/dist/app and embedded in the binary by the next go build.
 # npm ci only when package-lock.json is newer than the installed tree. `npm run build` also fails

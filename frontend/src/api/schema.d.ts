@@ -233,6 +233,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reads/{id}/images/patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plate patch of one read (PNG), with the reason for viewing it
+         * @description Decided like the record view (action read.image, band of the read's time) and audited:
+         *     an intent, then an outcome whose digest is the SHA-256 of the image sent, which is also
+         *     the read's `patch_sha256` and the `X-Content-SHA256` header. 404 when the read has no
+         *     plate patch (or does not exist), after the attempt is recorded.
+         */
+        get: operations["readImagePatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reads/{id}/images/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The overview image of one read (PNG), with the reason for viewing it
+         * @description As the plate patch, for the read's `overview_sha256`.
+         */
+        get: operations["readImageOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CSV of every read a search finds (all pages), audited with the file's SHA-256
+         * @description The body is the body of the search to export plus its `type`; `cursor` and `limit` are
+         *     refused (an export is always the whole result, at most 1,000,000 reads). It is decided
+         *     as that search (with any authority, which spends one use) and by the export rule for
+         *     the window's band; refusals are audited. The file is spooled while hashed, the outcome
+         *     event with the row count and the file's SHA-256 is made durable, and only then is the
+         *     file sent, with that digest in `X-Content-SHA256`. Cells that a spreadsheet would run
+         *     as a formula (starting `=`, `+`, `-`, `@`) get a leading `'`.
+         */
+        post: operations["exportReads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/transparency": {
         parameters: {
             query?: never;
@@ -456,6 +525,256 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List preservation holds, newest first */
+        get: operations["listHolds"];
+        put?: never;
+        /** Place a preservation hold (audited; the reason is validated like a search reason) */
+        post: operations["createHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/holds/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release an active hold; its reads fall to the next retention run */
+        post: operations["releaseHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retention/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List retention runs, newest first */
+        get: operations["listRetentionRuns"];
+        put?: never;
+        /** Run retention now (audited; deletes reads past retention that no active hold keeps) */
+        post: operations["runRetention"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reads/{id}/correct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Correct a read whose plate was proved misread (new id; audit keeps before/after digests) */
+        post: operations["correctRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reads/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a read (audit keeps that it happened and the read's digest, not its data) */
+        post: operations["eraseRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subject-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subject access report of every read held of a plate in a window; sent only after its outcome (with the file's digest) is durable
+         * @description No data-age band applies and no row cap: disclosing everything held (held reads past
+         *     retention included) is the data office's statutory duty; the `sar.report` permission with
+         *     an oversight reason is what controls it.
+         */
+        post: operations["subjectAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own requests, newest first */
+        get: operations["listMyAuthorities"];
+        put?: never;
+        /**
+         * Ask for prior authority (aged data, sensitive search types)
+         * @description The band of the window decides who may ask: band 2 needs the extended-access role and a
+         *     serious purpose. The request is audited; it waits in the approvers' queue.
+         */
+        post: operations["requestAuthority"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pending requests the caller may decide, oldest first
+         * @description Each request shows its data-age band and, in `searchable`, what exactly would become
+         *     searchable. The caller's own requests, and those their rank or role may not decide, are
+         *     not listed.
+         */
+        get: operations["authorityQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities/queue/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events whenever the caller's queue changes
+         * @description `text/event-stream`: an event `ready` once the subscription is live, then an event `queue`
+         *     with data `{"id","state"}` whenever a request the caller may decide arrives (`pending`) or
+         *     leaves the queue (`approved`, `rejected`). Comments keep the stream alive. Reload the
+         *     queue on each event.
+         */
+        get: operations["authorityQueueEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One authority (to its requester and the officers who may decide or revoke it) */
+        get: operations["getAuthority"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending request, optionally narrowed
+         * @description The approver needs the authorising role, the minimum rank, and must not be the requester.
+         *     `scope` fields given replace the requested ones (the rest are kept); scope, expiry and uses
+         *     may only narrow the request: a widening is refused (403, rule
+         *     `rule:authority-narrow-only`). A request already decided is a 409.
+         */
+        post: operations["approveAuthority"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending request; the reason is shown to the requester */
+        post: operations["rejectAuthority"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/authorities/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an approved authority; searches presenting it are refused from then on */
+        post: operations["revokeAuthority"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -592,6 +911,27 @@ export interface components {
             /** @description `next` from the previous page of the same search. */
             cursor?: string;
             reason?: components["schemas"]["Reason"];
+            /** @description A prior authority covering this search (aged data, sensitive types). */
+            authority_id?: string;
+        };
+        /** @description A search body (the fields of that search type) with its `type`. */
+        ExportRequest: {
+            /** @enum {string} */
+            type: "exact" | "partial" | "misread" | "journey";
+            vrm?: string;
+            pattern?: string;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            cameras?: string[] | null;
+            /** @description Refused: an export is always the whole result. */
+            limit?: number;
+            /** @description Refused: an export is always the whole result. */
+            cursor?: string;
+            reason?: components["schemas"]["Reason"];
+            /** @description A prior authority covering the search exported. */
+            authority_id?: string;
         };
         JourneyRequest: {
             vrm?: string;
@@ -601,11 +941,63 @@ export interface components {
             to?: string;
             cameras?: string[] | null;
             reason?: components["schemas"]["Reason"];
+            /** @description A prior authority covering this search (aged data). */
+            authority_id?: string;
         };
         /** @enum {string} */
         Band: "none" | "band1" | "band2" | "expired";
         /** @description Lower-case hex SHA-256; empty for no digest. */
         Digest: string;
+        /** @description Reads matching every field given are held; empty lists match any, an absent end leaves the window open. At least one field. */
+        HoldScope: {
+            vrms?: string[] | null;
+            cameras?: string[] | null;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+        };
+        Hold: {
+            id: string;
+            case_ref: string;
+            reason: components["schemas"]["Reason"];
+            scope: components["schemas"]["HoldScope"];
+            /** Format: date-time */
+            review_at: string;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            released_by?: string;
+            /** Format: date-time */
+            released_at?: string;
+            release_reason?: string;
+            active: boolean;
+            /** @description Active and past its review date (it still holds). */
+            review_due: boolean;
+        };
+        RetentionRun: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description Reads seen before this were due for deletion.
+             */
+            cutoff: string;
+            deleted: number;
+            /** @description Reads older than the cutoff that remain because a hold keeps them. */
+            held_kept: number;
+            /** @description Active holds honoured. */
+            holds: number;
+            /** @enum {string} */
+            trigger: "schedule" | "cli" | "api";
+            by: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string;
+            /** @enum {string} */
+            status: "ok" | "error";
+            error?: string;
+        };
         Read: {
             id: string;
             vrm: string;
@@ -754,6 +1146,91 @@ export interface components {
             events: number;
             checkpoint?: components["schemas"]["Checkpoint"];
         };
+        /** @description A polygon of [lat, lon] points (closed implicitly), or a centre [lat, lon] with a radius in metres. */
+        AuthorityArea: {
+            polygon?: number[][];
+            centre?: number[];
+            radius_m?: number;
+        };
+        /** @description What the authority is for: VRMs and/or cameras and/or an area, a window and search types. */
+        AuthorityScopeRequest: {
+            vrms?: string[] | null;
+            cameras?: string[] | null;
+            area?: components["schemas"]["AuthorityArea"];
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            search_types?: components["schemas"]["AuthoritySearchType"][] | null;
+        };
+        /** @enum {string} */
+        AuthoritySearchType: "exact" | "partial" | "misread" | "journey" | "area" | "convoy" | "multi_location";
+        AuthorityScope: {
+            vrms?: string[] | null;
+            cameras?: string[] | null;
+            area?: components["schemas"]["AuthorityArea"];
+            /** @description The cameras inside the area when it was requested or narrowed; the authority covers these. */
+            area_cameras?: string[] | null;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            search_types: string[] | null;
+        };
+        AuthorityRequest: {
+            reason: components["schemas"]["Reason"];
+            scope: components["schemas"]["AuthorityScopeRequest"];
+            /** Format: date-time */
+            expires_at: string;
+            max_uses: number;
+            /** @description A preservation hold whose data, past retention, the authority may reach. */
+            hold_id?: string;
+        };
+        AuthorityDecision: {
+            /** @description Recorded in the audit log and shown to the requester. */
+            reason: string;
+            scope?: components["schemas"]["AuthorityScopeRequest"];
+            /**
+             * Format: date-time
+             * @description Earlier than requested, or absent.
+             */
+            expires_at?: string;
+            /** @description Fewer than requested, or absent. */
+            max_uses?: number;
+        };
+        AuthorityReasonOnly: {
+            reason: string;
+        };
+        Authority: {
+            id: string;
+            requester: string;
+            requester_name?: string;
+            /** @enum {string} */
+            state: "pending" | "approved" | "rejected" | "revoked" | "expired" | "exhausted";
+            reason: components["schemas"]["Reason"];
+            scope: components["schemas"]["AuthorityScope"];
+            band: components["schemas"]["Band"];
+            /** @description In plain words, what the authority makes searchable. */
+            searchable: string;
+            /** Format: date-time */
+            requested_expires_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            max_uses: number;
+            uses: number;
+            hold_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            decided_by?: string;
+            decided_by_name?: string;
+            /** Format: date-time */
+            decided_at?: string;
+            /** @description The approver's reason; on a rejection, why. */
+            decision_reason?: string;
+        };
+        AuthorityList: {
+            authorities: components["schemas"]["Authority"][];
+        };
     };
     responses: {
         /** @description Any other error. */
@@ -870,6 +1347,8 @@ export interface components {
         /** @description Seconds to wait before re-sending (re-sending is safe). */
         RetryAfter: number;
         WWWAuthenticate: string;
+        /** @description Lower-case hex SHA-256 of the body, as the audit outcome of this access records it. */
+        ContentSHA256: string;
     };
     pathItems: never;
 }
@@ -1233,6 +1712,113 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    readImagePatch: {
+        parameters: {
+            query?: {
+                /** @description Purpose, from the configured list. */
+                purpose?: components["parameters"]["Purpose"];
+                /** @description Case or crime reference. */
+                case_ref?: components["parameters"]["CaseRef"];
+                /** @description Offence code, where the purpose needs one. */
+                offence_code?: components["parameters"]["OffenceCode"];
+                /** @description Free-text justification. */
+                justification?: components["parameters"]["Justification"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image; never cached (`Cache-Control` no-store). */
+            200: {
+                headers: {
+                    "X-Content-SHA256": components["headers"]["ContentSHA256"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    readImageOverview: {
+        parameters: {
+            query?: {
+                /** @description Purpose, from the configured list. */
+                purpose?: components["parameters"]["Purpose"];
+                /** @description Case or crime reference. */
+                case_ref?: components["parameters"]["CaseRef"];
+                /** @description Offence code, where the purpose needs one. */
+                offence_code?: components["parameters"]["OffenceCode"];
+                /** @description Free-text justification. */
+                justification?: components["parameters"]["Justification"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image; never cached (`Cache-Control` no-store). */
+            200: {
+                headers: {
+                    "X-Content-SHA256": components["headers"]["ContentSHA256"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    exportReads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The CSV: header `id,vrm,seen_at,camera_id,camera_name,road,lat,lon,confidence,lane,patch_sha256,overview_sha256,match`. */
+            200: {
+                headers: {
+                    "X-Content-SHA256": components["headers"]["ContentSHA256"];
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
@@ -1728,6 +2314,501 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every hold, active and released; `review_due` flags active holds past their review date (they still hold). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        holds: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The case reference; may instead (or also, if equal) be given as reason.case_ref. */
+                    case_ref?: string;
+                    reason: components["schemas"]["Reason"];
+                    scope: components["schemas"]["HoldScope"];
+                    /**
+                     * Format: date-time
+                     * @description When the hold must be reviewed; in the future.
+                     */
+                    review_at: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The hold, active. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    releaseHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why the data may now be deleted (at least 20 characters). */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The released hold. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listRetentionRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runs: components["schemas"]["RetentionRun"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    runRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run's report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRun"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    correctRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The true plate. */
+                    vrm: string;
+                    reason: components["schemas"]["Reason"];
+                };
+            };
+        };
+        responses: {
+            /** @description What the correction did. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        before_id: string;
+                        read: components["schemas"]["Read"];
+                        before_digest: components["schemas"]["Digest"];
+                        after_digest: components["schemas"]["Digest"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    eraseRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: components["schemas"]["Reason"];
+                };
+            };
+        };
+        responses: {
+            /** @description The erased read's id and digest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        digest: components["schemas"]["Digest"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    subjectAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    vrm: string;
+                    /** Format: date-time */
+                    from: string;
+                    /** Format: date-time */
+                    to: string;
+                    reason: components["schemas"]["Reason"];
+                };
+            };
+        };
+        responses: {
+            /** @description The report, as a CSV attachment (read_id, vrm, seen_at, camera_id, camera_name, road, direction, lat, lon, confidence, lane, patch_sha256, overview_sha256), oldest first; `X-Content-SHA256` is the digest recorded in the audit outcome. */
+            200: {
+                headers: {
+                    "X-Content-SHA256"?: string;
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listMyAuthorities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorityList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    requestAuthority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorityRequest"];
+            };
+        };
+        responses: {
+            /** @description The request, pending. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authority"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authorityQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorityList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    authorityQueueEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getAuthority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authority. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authority"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    approveAuthority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorityDecision"];
+            };
+        };
+        responses: {
+            /** @description The authority after the decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authority"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rejectAuthority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorityReasonOnly"];
+            };
+        };
+        responses: {
+            /** @description The authority after the decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authority"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    revokeAuthority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorityReasonOnly"];
+            };
+        };
+        responses: {
+            /** @description The authority after the decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authority"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };
