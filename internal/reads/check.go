@@ -71,6 +71,13 @@ func (q Query) Check() (Checked, error) {
 		} else {
 			out.Pattern, out.Value = p, p.String()
 		}
+	case MatchAny:
+		if q.Value != "" {
+			return invalid("match any takes no value")
+		}
+		if len(q.Cameras) == 0 {
+			return invalid("match any needs at least one camera")
+		}
 	case "":
 		return invalid("match kind is not set")
 	default:

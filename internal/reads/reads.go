@@ -73,6 +73,9 @@ const (
 	MatchExact    MatchKind = "exact"    // Value is a normalised VRM
 	MatchSkeleton MatchKind = "skeleton" // Value is a misread skeleton (plate.Skeleton)
 	MatchPattern  MatchKind = "pattern"  // Value is a wildcard pattern: ? one character, * any run
+	// MatchAny selects every plate; Value is empty and Cameras must name at least one camera (an
+	// area search: who passed these cameras). Without cameras it would be every read there is.
+	MatchAny MatchKind = "any"
 )
 
 // Order of results by time.
@@ -153,6 +156,8 @@ type Store interface {
 	Finder
 	CameraRegistry
 	Retainer
+	// Analyst: convoy, multi-location and histogram queries (search issue); see analysis.go.
+	Analyst
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -109,12 +109,12 @@ func (s *Store) GetRead(ctx context.Context, id string) (reads.Read, error) {
 
 // filter is the query for rq in filter context: no scoring, and cacheable per segment.
 func (s *Store) filter(rq query) *types.Query {
-	var plateQ types.Query
+	var plateQ *types.Query
 	switch rq.match {
 	case reads.MatchExact:
-		plateQ = types.Query{Term: map[string]types.TermQuery{"vrm": {Value: rq.value}}}
+		plateQ = &types.Query{Term: map[string]types.TermQuery{"vrm": {Value: rq.value}}}
 	case reads.MatchSkeleton:
-		plateQ = types.Query{Term: map[string]types.TermQuery{"skeleton": {Value: rq.value}}}
+		plateQ = &types.Query{Term: map[string]types.TermQuery{"skeleton": {Value: rq.value}}}
 	case reads.MatchPattern:
 		// The canonical pattern has only A-Z 0-9 ? *, which mean the same in an Elasticsearch
 		// wildcard query, so it needs no escaping.
@@ -122,9 +122,14 @@ func (s *Store) filter(rq query) *types.Query {
 		if s.features.WildcardType {
 			field = "vrm.wildcard"
 		}
-		plateQ = types.Query{Wildcard: map[string]types.WildcardQuery{field: {Value: &rq.value}}}
+		plateQ = &types.Query{Wildcard: map[string]types.WildcardQuery{field: {Value: &rq.value}}}
+	case reads.MatchAny:
+		// No plate filter: every read at the cameras (reads.Query.Check insists on some).
 	}
-	filters := []types.Query{plateQ, timeRange(rq.from, rq.to)}
+	filters := []types.Query{timeRange(rq.from, rq.to)}
+	if plateQ != nil {
+		filters = append(filters, *plateQ)
+	}
 	if len(rq.cameras) > 0 {
 		filters = append(filters, termsQuery("camera_id", rq.cameras))
 	}
