@@ -114,6 +114,11 @@ func New(d Deps) *Server {
 	s.handle(post, "/api/v1/searches/misread", DecidedBy(authz.SearchMisread), s.searchHandler(search.TypeMisread))
 	s.handle(post, "/api/v1/searches/journey", DecidedBy(authz.SearchJourney), s.searchJourney)
 	s.handle(get, "/api/v1/reads/:id", DecidedBy(authz.ReadView), s.readRecord)
+	s.handle(post, "/api/v1/searches/area", DecidedBy(authz.SearchArea), s.searchHandler(search.TypeArea))
+	s.handle(post, "/api/v1/searches/convoy", DecidedBy(authz.SearchConvoy), s.searchConvoy)
+	s.handle(post, "/api/v1/searches/multi-location", DecidedBy(authz.SearchMultiLocation), s.searchMultiLocation)
+	s.handle(post, "/api/v1/searches/:type/histogram", DecidedBy(authz.SearchHistogram), s.searchHistogram)
+	s.handle(get, "/api/v1/cameras", Authenticated, s.listCameras)
 
 	s.handle(get, "/api/v1/transparency", Public, s.transparency)
 	s.handle(get, "/api/v1/audit/public-keys", Public, s.publicKeys)
