@@ -78,7 +78,9 @@ func TestSensitiveBadInputRefused(t *testing.T) {
 		{"convoy limit", convoyCase(func(r *search.ConvoyRequest) { r.Limit = 1000 }), "limit 1000 is out of range"},
 		{"multi one place", multiCase(func(r *search.MultiLocationRequest) { r.Places = r.Places[:1] }), "needs 2 to 6"},
 		{"multi place without cameras", multiCase(func(r *search.MultiLocationRequest) { r.Places[1].Cameras = nil }), "place 2: give cameras or an area"},
-		{"multi place reversed", multiCase(func(r *search.MultiLocationRequest) { r.Places[1].From, r.Places[1].To = r.Places[1].To, r.Places[1].From }), "place 2: the window is reversed"},
+		{"multi place reversed", multiCase(func(r *search.MultiLocationRequest) {
+			r.Places[1].From, r.Places[1].To = r.Places[1].To, r.Places[1].From
+		}), "place 2: the window is reversed"},
 		{"multi place too wide", multiCase(func(r *search.MultiLocationRequest) { r.Places[0].From = now.Add(-10 * 24 * time.Hour) }), "place 1: its window may be at most 168h0m0s"},
 		{"multi place in the future", multiCase(func(r *search.MultiLocationRequest) { r.Places[0].To = now.Add(time.Hour) }), "place 1: the window ends in the future"},
 		{"multi place with a bad area", multiCase(func(r *search.MultiLocationRequest) { r.Places[1].Cameras, r.Places[1].Area = nil, bowTie }), "place 2: area: the polygon crosses itself"},
