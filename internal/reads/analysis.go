@@ -148,7 +148,7 @@ func RunConvoy(ctx context.Context, f Finder, q ConvoyQuery, near NearbyFunc) (C
 	var targets []Read
 	var res ConvoyResult
 	tq := Query{Match: MatchExact, Value: c.VRM, From: time.UnixMilli(c.From), To: time.UnixMilli(c.To),
-		Cameras: c.Cameras, Order: OldestFirst, Limit: MaxPageSize}
+		Cameras: c.Cameras, Order: OldestFirst, Limit: MaxPageSize, Snapshot: true}
 	for {
 		p, err := f.FindReads(ctx, tq)
 		if err != nil {

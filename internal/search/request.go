@@ -119,6 +119,9 @@ func (q spec) query(order reads.Order, limit int, cursor string) reads.Query {
 	return reads.Query{
 		Match: q.typ.match(), Value: q.storeV, From: q.from, To: q.to, Cameras: q.cameras,
 		Order: order, Limit: limit, Cursor: cursor,
+		// Pages of one search come from one view where the backend holds one (Elasticsearch:
+		// PIT + search_after); the cursor carries it.
+		Snapshot: true,
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/anpr-portal/anpr/internal/seed"
 )
 
-// runAnalysis runs the cases of the reads.Analyst part of the suite (area reads, convoy,
-// multi-location, histograms).
+// runAnalysis runs the cases the search issue added: area reads (MatchAny), convoy,
+// multi-location, histograms (reads.Analyst) and snapshot paging.
 func runAnalysis(t *testing.T, newStore NewReadStore) {
 	for _, tc := range []struct {
 		name string
@@ -27,6 +27,7 @@ func runAnalysis(t *testing.T, newStore NewReadStore) {
 		{"MultiLocationRejectsInvalid", testMultiInvalid},
 		{"HistogramMatchesOracle", testHistogram},
 		{"HistogramRejectsInvalid", testHistogramInvalid},
+		{"SnapshotPaging", testSnapshotPaging},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))
