@@ -29,9 +29,6 @@ const (
 	TypeMultiLocation Type = "multi_location"
 )
 
-// Types lists every search type, in the order the API documents them.
-var Types = []Type{TypeExact, TypePartial, TypeMisread, TypeJourney, TypeArea, TypeConvoy, TypeMultiLocation}
-
 func (t Type) action() authz.Action {
 	switch t {
 	case TypeExact:
