@@ -19,9 +19,9 @@ import (
 
 // FindReads returns one page of q, in (seen_at, id) order, by search_after on (seen_at, id).
 //
-// With q.Snapshot, and where the cluster serves points in time (Features.PointInTime), the first
-// page opens a point in time (PIT) and every page searches inside it, the PIT id riding in the
-// cursor: the pages are one frozen view, as the search issue asks. Without Snapshot the pages are
+// With q.Snapshot, and where the cluster serves points in time (Features.PointInTime), a search
+// with more than one page opens a point in time (PIT) and every later page searches inside it,
+// the PIT id riding in the cursor: the pages are one frozen view, as the search issue asks. Without Snapshot the pages are
 // plain keyset paging, which the reads.Finder contract (and its conformance test) wants for
 // readers that must see reads arriving ahead of the cursor, and which keeps no state on the
 // cluster between pages. A PIT that has expired or been closed (a client back after the
@@ -32,12 +32,10 @@ func (s *Store) FindReads(ctx context.Context, q reads.Query) (reads.Page, error
 	if err != nil {
 		return reads.Page{}, err
 	}
+	usePIT := rq.snapshot && s.features.PointInTime
 	pit := ""
-	if rq.snapshot && s.features.PointInTime {
+	if usePIT {
 		pit = rq.pit
-		if pit == "" && rq.after == nil {
-			pit = s.openPIT(ctx)
-		}
 	}
 	res, err := s.findPage(ctx, rq, pit)
 	if err != nil && pit != "" && (status(err) == 404 || isType(err, "search_context_missing_exception")) {
@@ -50,6 +48,12 @@ func (s *Store) FindReads(ctx context.Context, q reads.Query) (reads.Page, error
 	}
 	if res.PitId != nil && pit != "" {
 		pit = *res.PitId // the id may change between pages; the newest one must be used
+	}
+	if usePIT && pit == "" && rq.after == nil && len(res.Hits.Hits) > rq.limit {
+		// The view is opened only once a search has a second page: most searches fit in one,
+		// and they then cost no extra round trip and pin nothing. Reads arriving between this
+		// page and the PIT could show up on later pages, as with keyset paging: never a repeat.
+		pit = s.openPIT(ctx)
 	}
 	page := reads.Page{Reads: make([]reads.Read, 0, min(len(res.Hits.Hits), rq.limit))}
 	for i, h := range res.Hits.Hits {
