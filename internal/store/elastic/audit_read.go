@@ -47,7 +47,9 @@ func (r *AuditReader) mget(ctx context.Context, ops []types.MgetOperation, inclu
 	return out, nil
 }
 
-func mgetOp(index, id string) types.MgetOperation { return types.MgetOperation{Index_: ptr(index), Id_: id} }
+func mgetOp(index, id string) types.MgetOperation {
+	return types.MgetOperation{Index_: ptr(index), Id_: id}
+}
 
 // events fetches the event documents of seqs by id. A document whose JSON does not fit is
 // returned with Encoding -1, so that the record reports a bad record rather than vanishing.

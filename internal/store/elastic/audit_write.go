@@ -89,7 +89,6 @@ func (s *auditStore) bulk(ctx context.Context, ops []bulkOp, rf refresh.Refresh)
 	}
 }
 
-
 // WriteBatch stores one sealed batch; see audit.SequencerStore and the type comment.
 func (s *auditStore) WriteBatch(ctx context.Context, b audit.Batch) error {
 	if err := s.lease.check(ctx); err != nil {
