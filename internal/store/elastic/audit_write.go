@@ -118,8 +118,16 @@ func (s *auditStore) WriteBatch(ctx context.Context, b audit.Batch) error {
 		}
 	}
 	// A batch with a checkpoint waits until its events are searchable, before the checkpoint is.
-	if err := s.createAll(ctx, events, s.auditRefresh(b.Checkpoint != nil), s.sameEvent); err != nil {
-		return fmt.Errorf("append audit events: %w", err)
+	if len(events) > 0 {
+		if err := s.createAll(ctx, events, s.auditRefresh(b.Checkpoint != nil), s.sameEvent); err != nil {
+			return fmt.Errorf("append audit events: %w", err)
+		}
+	} else if b.Checkpoint != nil && s.cfg.Refresh != "true" {
+		// A checkpoint alone (on close, or when the interval passed): earlier batches did not wait
+		// for their events to become searchable, so make them so now.
+		if _, err := s.es.Indices.Refresh().Index(s.ix.events).Do(ctx); err != nil {
+			return auditUnavailable("store audit checkpoint: refresh events", err)
+		}
 	}
 	if len(erase) > 0 {
 		if err := s.createAll(ctx, erase, s.auditRefresh(true), nil); err != nil {
