@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/optype"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/refresh"
 
@@ -135,21 +136,23 @@ func (l *auditLease) renew(ctx context.Context) error {
 
 // check fails unless the lease document still names this writer (a real-time get).
 func (l *auditLease) check(ctx context.Context) error {
-	l.mu.Lock()
-	lost := l.lost
-	l.mu.Unlock()
-	if lost != nil {
-		return lost
-	}
-	cur, err := l.r.es.Get(l.r.ix.writers, l.r.chain).Do(ctx)
+	got, err := l.r.mget(ctx, []types.MgetOperation{mgetOp(l.r.ix.writers, l.r.chain)}, "owner")
 	if err != nil {
 		return auditUnavailable("check writer lease", err)
 	}
+	return l.checkDoc(got[l.r.ix.writers+"/"+l.r.chain])
+}
+
+// checkDoc fails unless src, the lease document as just read (nil when absent), names this writer.
+func (l *auditLease) checkDoc(src json.RawMessage) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lost != nil {
+		return l.lost
+	}
 	var held auditLeaseDoc
-	if !cur.Found || json.Unmarshal(cur.Source_, &held) != nil || held.Owner != l.owner {
-		l.mu.Lock()
+	if src == nil || json.Unmarshal(src, &held) != nil || held.Owner != l.owner {
 		l.lost = fmt.Errorf("%w: this process no longer holds the writer lease of chain %q", audit.ErrUnavailable, l.r.chain)
-		l.mu.Unlock()
 		return l.lost
 	}
 	return nil

@@ -91,9 +91,6 @@ func (s *auditStore) bulk(ctx context.Context, ops []bulkOp, rf refresh.Refresh)
 
 // WriteBatch stores one sealed batch; see audit.SequencerStore and the type comment.
 func (s *auditStore) WriteBatch(ctx context.Context, b audit.Batch) error {
-	if err := s.lease.check(ctx); err != nil {
-		return fmt.Errorf("append audit events: %w", err)
-	}
 	if err := s.checkBase(ctx, b.Base); err != nil {
 		return err
 	}
@@ -202,18 +199,22 @@ func (s *auditStore) sameCheckpoint(ctx context.Context, op bulkOp) (bool, error
 	return string(note) == want.Note, nil
 }
 
-// checkBase makes sure the store holds exactly base events: seq base is there and base+1 is not.
+// checkBase makes sure, in one real-time multi-get, that this process still holds the writer
+// lease and that the store holds exactly base events: seq base is there and base+1 is not.
 func (s *auditStore) checkBase(ctx context.Context, base int64) error {
-	seqs := []int64{base + 1}
+	ops := []types.MgetOperation{mgetOp(s.ix.writers, s.chain), mgetOp(s.ix.events, auditEventID(s.chain, base+1))}
 	if base > 0 {
-		seqs = append(seqs, base)
+		ops = append(ops, mgetOp(s.ix.events, auditEventID(s.chain, base)))
 	}
-	got, err := s.events(ctx, seqs, "seq")
+	got, err := s.mget(ctx, ops, "owner", "seq")
 	if err != nil {
 		return fmt.Errorf("append audit events: %w", err)
 	}
-	_, next := got[base+1]
-	_, last := got[base]
+	if err := s.lease.checkDoc(got[s.ix.writers+"/"+s.chain]); err != nil {
+		return fmt.Errorf("append audit events: %w", err)
+	}
+	_, next := got[s.ix.events+"/"+auditEventID(s.chain, base+1)]
+	_, last := got[s.ix.events+"/"+auditEventID(s.chain, base)]
 	if next || (base > 0 && !last) {
 		return fmt.Errorf("append audit events: %w: the store does not end at seq %d as this sequencer does: another writer is appending to chain %q",
 			audit.ErrUnavailable, base, s.chain)
