@@ -32,36 +32,43 @@ type AuditBenchConfig struct {
 // translog fsync; only batches that carry a checkpoint wait for a refresh. There is no raw
 // baseline here (auditbench's fsync baseline is a local disk's); put the reads bulk rate beside it.
 func AuditBench(ctx context.Context, cfg AuditBenchConfig) (auditbench.Result, error) {
-	if err := cfg.Cluster.CheckAndSetDefaults(); err != nil {
+	open, err := AuditBenchOpener(cfg)
+	if err != nil {
 		return auditbench.Result{}, err
 	}
+	return auditbench.Run(ctx, auditbench.Config{Events: cfg.Events, Concurrency: cfg.Concurrency, Open: open})
+}
+
+// AuditBenchOpener returns the auditbench opener AuditBench uses: one audit log per phase on
+// fresh indices of its own, dropped when the phase closes it. anpr bench runs it beside SQLite's.
+func AuditBenchOpener(cfg AuditBenchConfig) (func(ctx context.Context, phase string) (auditbench.Log, error), error) {
+	if err := cfg.Cluster.CheckAndSetDefaults(); err != nil {
+		return nil, err
+	}
 	root := cfg.Cluster.Prefix
-	return auditbench.Run(ctx, auditbench.Config{
-		Events: cfg.Events, Concurrency: cfg.Concurrency,
-		Open: func(ctx context.Context, phase string) (auditbench.Log, error) {
-			var b [4]byte
-			if _, err := rand.Read(b[:]); err != nil {
-				return auditbench.Log{}, err
+	return func(ctx context.Context, phase string) (auditbench.Log, error) {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return auditbench.Log{}, err
+		}
+		c := cfg.Cluster
+		c.Prefix = root + "bench-" + hex.EncodeToString(b[:]) + "-"
+		anchor := audit.NewFileAnchor(filepath.Join(cfg.AnchorDir, phase+".es.anchor"))
+		l, err := OpenAuditLog(ctx, c, AuditOptions{SequencerOptions: audit.SequencerOptions{Signer: cfg.Signer, Anchor: anchor}})
+		if err != nil {
+			return auditbench.Log{}, fmt.Errorf("open elasticsearch audit log: %w", err)
+		}
+		closeAll := func() error {
+			err := l.Close()
+			dctx, cancel := context.WithTimeout(context.Background(), defaultDropTimeout)
+			defer cancel()
+			if _, derr := l.es.Indices.Delete(strings.Join(l.ix.all(), ",")).IgnoreUnavailable(true).Do(dctx); derr != nil {
+				err = errors.Join(err, fmt.Errorf("delete benchmark audit indices: %w", derr))
 			}
-			c := cfg.Cluster
-			c.Prefix = root + "bench-" + hex.EncodeToString(b[:]) + "-"
-			anchor := audit.NewFileAnchor(filepath.Join(cfg.AnchorDir, phase+".es.anchor"))
-			l, err := OpenAuditLog(ctx, c, AuditOptions{SequencerOptions: audit.SequencerOptions{Signer: cfg.Signer, Anchor: anchor}})
-			if err != nil {
-				return auditbench.Log{}, fmt.Errorf("open elasticsearch audit log: %w", err)
-			}
-			closeAll := func() error {
-				err := l.Close()
-				dctx, cancel := context.WithTimeout(context.Background(), defaultDropTimeout)
-				defer cancel()
-				if _, derr := l.es.Indices.Delete(strings.Join(l.ix.all(), ",")).IgnoreUnavailable(true).Do(dctx); derr != nil {
-					err = errors.Join(err, fmt.Errorf("delete benchmark audit indices: %w", derr))
-				}
-				return err
-			}
-			return auditbench.Log{Appender: l, Source: l, Anchor: anchor, Verifiers: cfg.Verifiers, Close: closeAll}, nil
-		},
-	})
+			return err
+		}
+		return auditbench.Log{Appender: l, Source: l, Anchor: anchor, Verifiers: cfg.Verifiers, Close: closeAll}, nil
+	}, nil
 }
 
 const defaultDropTimeout = 30 * time.Second // deleting a few small indices
