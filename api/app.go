@@ -27,6 +27,7 @@ import (
 // readStack is the read store with the ingest path in front of it, shared by serve and ingest.
 type readStack struct {
 	store  reads.Store
+	cams   *ingest.CameraCache // the camera registry in memory, for ingest and search
 	writer *ingest.Writer
 	valid  *ingest.Validator
 	cfg    config.Config
@@ -52,6 +53,7 @@ func newReadStack(ctx context.Context, cfg config.Config, log *slog.Logger, stor
 	}
 	return &readStack{
 		store:  store,
+		cams:   cams,
 		writer: ingest.NewWriter(store, cfg.Ingest.QueueBatches),
 		valid:  &ingest.Validator{Cameras: cams, Now: time.Now, ClockSkew: cfg.Ingest.ClockSkew},
 		cfg:    cfg,
@@ -139,7 +141,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err != nil {
 		return nil, err
 	}
-	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, search.Config{})
+	svc, err := search.New(search.Deps{Reads: store, Cameras: a.reads.cams, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, search.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

@@ -96,13 +96,9 @@ func (s *Service) Journey(ctx context.Context, c Caller, r JourneyRequest) (Jour
 }
 
 func (s *Service) journey(ctx context.Context, q spec) (Journey, error) {
-	cams, err := s.st.Cameras(ctx)
+	byID, err := s.cameraIndex(ctx)
 	if err != nil {
-		return Journey{}, fmt.Errorf("journey: cameras: %w", err)
-	}
-	byID := make(map[string]reads.Camera, len(cams))
-	for _, c := range cams {
-		byID[c.ID] = c
+		return Journey{}, fmt.Errorf("journey: %w", err)
 	}
 	j := Journey{VRM: q.value, MaxSpeedKPH: s.cfg.MaxSpeedKPH, Stops: []Stop{}, ImpossibleTravel: []TravelFlag{}}
 	max := s.cfg.MaxJourneyReads
