@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -108,6 +109,7 @@ func (s *Service) journey(ctx context.Context, q spec) (Journey, error) {
 		if err != nil {
 			return Journey{}, fmt.Errorf("journey: %w", err)
 		}
+		j.Stops = slices.Grow(j.Stops, len(page.Reads)) // one allocation per page, not log2(n)
 		for _, rd := range page.Reads {
 			if len(j.Stops) == max {
 				j.Truncated = true
