@@ -122,7 +122,7 @@ type SearchOptions struct {
 	// the real authority service: requested as that credential's principal, approved by another
 	// with the rank the policy wants. It returns the authority id the searches present.
 	Authorize func(ctx context.Context, scope AuthorityScope) (string, error)
-	Progress io.Writer
+	Progress  io.Writer
 }
 
 // benchReason is the structured reason every benchmark request gives, as an investigator would.
@@ -413,7 +413,9 @@ func measureConcurrent(ctx context.Context, c *client, o SearchOptions, plates [
 		return Row{}, err
 	}
 	exact := rawPage(reads.MatchExact, plain)
-	raw, err := run(func(i int) error { return exact(ctx, o.Store, CaseQuery{VRM: rqs[i].vrm, From: rqs[i].from, To: rqs[i].to}) })
+	raw, err := run(func(i int) error {
+		return exact(ctx, o.Store, CaseQuery{VRM: rqs[i].vrm, From: rqs[i].from, To: rqs[i].to})
+	})
 	if err != nil {
 		return Row{}, err
 	}
