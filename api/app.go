@@ -141,7 +141,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err != nil {
 		return nil, err
 	}
-	svc, err := search.New(search.Deps{Reads: store, Cameras: a.reads.cams, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, search.Config{})
+	scfg, err := searchConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := search.New(search.Deps{Reads: store, Cameras: a.reads.cams, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, scfg)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -202,6 +206,27 @@ func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.
 
 // imageDir is where the plate-patch and overview images are kept: <data_dir>/images.
 func imageDir(cfg config.Config) string { return filepath.Join(cfg.DataDir, "images") }
+
+// searchConfig maps the search section onto the service's config (zero fields take its defaults)
+// and loads the cursor key, creating the file on first start, so that cursors survive restarts
+// and instances sharing the file accept each other's. No file configured: a random key per start.
+func searchConfig(cfg config.Config) (search.Config, error) {
+	sc := search.Config{
+		MaxSpeedKPH:     float64(cfg.Search.MaxSpeedKPH),
+		MinPatternFixed: cfg.Search.MinPatternFixed,
+		DefaultPageSize: cfg.Search.DefaultPageSize,
+		MaxPageSize:     cfg.Search.MaxPageSize,
+		MaxCameras:      cfg.Search.MaxCameras,
+	}
+	if cfg.Search.CursorKeyFile != "" {
+		key, err := search.LoadOrCreateCursorKey(cfg.Search.CursorKeyFile)
+		if err != nil {
+			return search.Config{}, err
+		}
+		sc.CursorKey = key
+	}
+	return sc, nil
+}
 
 func identityConfig(cfg config.Config) identity.Config {
 	ic := identity.Config{
