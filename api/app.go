@@ -241,6 +241,9 @@ func identityConfig(cfg config.Config) identity.Config {
 		SessionIdleTTL:       cfg.Identity.SessionIdleTTL,
 	}
 	ic.AccessTokens.Audience = cfg.Identity.AccessTokenAudience
+	// Verified API keys are trusted from memory for 2s: revocation through this portal is still
+	// immediate, by another instance sharing the store within 2s (see identity.APIKeyCacheTTL).
+	ic.APIKeyCacheTTL = identity.DefaultAPIKeyCacheTTL
 	return ic
 }
 

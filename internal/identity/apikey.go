@@ -188,7 +188,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, presented string) (Pri
 	}
 	presentedHash := hashString(presented)
 	now := s.now()
-	key, cached := s.keys.get(presentedHash, now)
+	key, cached := s.keys.get(presentedHash, now, s.cfg.APIKeyCacheTTL)
 	gen := s.keys.generation()
 	if !cached || key.ID != id {
 		stored, hash, err := s.store.GetAPIKey(ctx, id)
@@ -210,7 +210,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, presented string) (Pri
 		return Principal{}, fmt.Errorf("%w: API key %s expired", ErrUnauthenticated, id)
 	}
 	if !cached { // only a key that passed every check above is remembered
-		s.keys.put(presentedHash, key, now, gen)
+		s.keys.put(presentedHash, key, now, gen, s.cfg.APIKeyCacheTTL)
 	}
 	if now.Sub(key.LastUsedAt) >= touchEvery {
 		if err := s.store.TouchAPIKey(ctx, id, now); err != nil {

@@ -5,12 +5,16 @@ import (
 	"time"
 )
 
-// apiKeyCacheTTL bounds how long a verified API key is trusted from memory. Machine clients send
-// a key with every request, and reading it from the store each time cost about a tenth of the
-// CPU of a search. A revocation through this service drops the key from the cache at once; a
-// revocation by another process sharing the store (another instance on Elasticsearch) takes
-// effect here within this interval. Expiry is judged on every request from the cached record.
-const apiKeyCacheTTL = 2 * time.Second
+// DefaultAPIKeyCacheTTL is how long serve trusts a verified API key from memory
+// (Config.APIKeyCacheTTL). Machine clients send a key with every request, and reading it from the
+// store each time cost about a tenth of the CPU of a search. A revocation through this service
+// drops the key from the cache at once; a revocation by another process sharing the store
+// (another instance on Elasticsearch) takes effect here within this interval. Expiry is judged on
+// every request from the cached record. MaxAPIKeyCacheTTL bounds what may be configured.
+const (
+	DefaultAPIKeyCacheTTL = 2 * time.Second
+	MaxAPIKeyCacheTTL     = 5 * time.Second
+)
 
 // apiKeyCacheMax bounds the memory an attacker with many valid keys could pin; past it the
 // cache starts again empty, which costs only store reads.
@@ -33,8 +37,11 @@ type cachedKey struct {
 	verified time.Time
 }
 
-// get returns the key verified for hash within the TTL before now.
-func (c *apiKeyCache) get(hash []byte, now time.Time) (APIKey, bool) {
+// get returns the key verified for hash within ttl before now.
+func (c *apiKeyCache) get(hash []byte, now time.Time, ttl time.Duration) (APIKey, bool) {
+	if ttl <= 0 {
+		return APIKey{}, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[string(hash)]
@@ -42,7 +49,7 @@ func (c *apiKeyCache) get(hash []byte, now time.Time) (APIKey, bool) {
 		return APIKey{}, false
 	}
 	// A clock that moved backwards is as suspect as one far ahead: verify again.
-	if age := now.Sub(e.verified); age < 0 || age >= apiKeyCacheTTL {
+	if age := now.Sub(e.verified); age < 0 || age >= ttl {
 		delete(c.entries, string(hash))
 		return APIKey{}, false
 	}
@@ -57,7 +64,10 @@ func (c *apiKeyCache) generation() uint64 {
 }
 
 // put remembers a key verified at now from a store read begun at revocation count gen.
-func (c *apiKeyCache) put(hash []byte, key APIKey, now time.Time, gen uint64) {
+func (c *apiKeyCache) put(hash []byte, key APIKey, now time.Time, gen uint64, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
