@@ -222,7 +222,8 @@ func startBenchPortal(ctx context.Context, cfg config.Config, log *slog.Logger, 
 	// The portal's own stores too, never the configured data directory's.
 	cfg.Authority.Path = filepath.Join(cfg.DataDir, "authority.db")
 	cfg.Retention.Path = filepath.Join(cfg.DataDir, "holds.db")
-	cfg.Search.CursorKeyFile = filepath.Join(cfg.DataDir, "cursor.key")
+	// The search defaults: the raw calls beside each row ask for what they ask for (pages of 50).
+	cfg.Search = config.Search{CursorKeyFile: filepath.Join(cfg.DataDir, "cursor.key")}
 	// Machine clients never talk to the IdP, so the bench needs none; discovery is lazy.
 	cfg.Identity.Issuer, cfg.Identity.ClientID = "http://127.0.0.1:9/bench-has-no-idp", "anpr-portal"
 	cfg.Identity.RedirectURL = "http://127.0.0.1:8080/auth/callback"
