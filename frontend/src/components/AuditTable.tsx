@@ -46,7 +46,10 @@ export function AuditTable({ records, caption, onActor }: { records: AuditRecord
               {payload?.justification ? <div className="just">“{payload.justification}”</div> : null}
               {erased_by ? <div className="hint">payload erased by event {erased_by}</div> : null}
             </td>
-            <td>{payload?.vrms?.join(", ") || payload?.query || ""}</td>
+            <td>
+              {payload?.vrms?.join(", ") || payload?.query || ""}
+              {ev.authority_id ? <div className="just">authority {ev.authority_id}</div> : null}
+            </td>
             <td>{ev.stage === "intent" ? "" : ev.result_count}</td>
           </tr>
         ))}

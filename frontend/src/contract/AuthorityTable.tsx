@@ -25,7 +25,7 @@ export function AuthorityTable({ list, caption, action }: { list: Authority[]; c
         {list.map((a) => (
           <tr key={a.id}>
             <td>{showTime(a.created_at)}</td>
-            <td>{a.requester}</td>
+            <td>{a.requester_name || a.requester}</td>
             <td>
               {a.reason.case_ref} · {a.reason.purpose}
               <div className="just">“{a.reason.justification}”</div>
@@ -36,7 +36,8 @@ export function AuthorityTable({ list, caption, action }: { list: Authority[]; c
             </td>
             <td>
               {a.state}
-              {a.decision_reason ? <div className="just">{a.decision_reason}</div> : null}
+              {a.decided_by ? <div className="just">by {a.decided_by_name || a.decided_by}</div> : null}
+              {a.decision_reason ? <div className="just">“{a.decision_reason}”</div> : null}
             </td>
             <td>
               {a.uses} / {a.max_uses}
