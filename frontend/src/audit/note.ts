@@ -52,6 +52,7 @@ export async function verifyNote(noteB64: string, keysText: string): Promise<Not
   if (split < 0) return { ok: false, why: "the checkpoint note has no signatures" };
   const text = msg.slice(0, split + 1);
   const sigs = msg.slice(split + 2).split("\n").filter(Boolean);
+  if (!globalThis.crypto?.subtle) return { ok: false, why: "this page is not a secure context (HTTPS), so the browser cannot check signatures" };
   const keys = parseKeys(keysText);
   if (keys.length === 0) return { ok: false, why: "no Ed25519 verifier keys were published" };
   for (const line of sigs) {

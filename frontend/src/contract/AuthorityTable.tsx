@@ -23,7 +23,7 @@ export function AuthorityTable({ list, caption, action }: { list: Authority[]; c
       </thead>
       <tbody>
         {list.map((a) => (
-          <tr key={a.id}>
+          <tr key={a.id} data-authority={a.id}>
             <td>{showTime(a.created_at)}</td>
             <td>{a.requester_name || a.requester}</td>
             <td>
