@@ -34,7 +34,7 @@ func (s *Server) exportReads(c *gin.Context) {
 	t := search.Type(b.Type)
 	req := search.Request{
 		VRM: b.VRM, Pattern: b.Pattern, From: b.From, To: b.To, Cameras: b.Cameras,
-		Limit: b.Limit, Cursor: b.Cursor, Reason: b.Reason, AuthorityID: b.AuthorityID,
+		Limit: b.Limit, Cursor: b.Cursor, Reason: b.Reason, AuthorityID: b.AuthorityID, Area: b.Area,
 	}
 	sendSpooled(c, "anpr-export-"+safeFilePart(b.Type)+".csv", "text/csv; charset=utf-8", func(w io.Writer) (audit.Digest, error) {
 		res, err := svc.Export(c.Request.Context(), caller(c), t, req, w)

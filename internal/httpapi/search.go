@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 	"github.com/anpr-portal/anpr/internal/search"
 )
 
@@ -17,13 +18,14 @@ import (
 // service, HTTP or not, can reach reads without one. Deciding in the gate as well would decide
 // twice and audit twice.
 
-// searchBody is the JSON body of POST /api/v1/searches/{exact,partial,misread}.
+// searchBody is the JSON body of POST /api/v1/searches/{exact,partial,misread,area}.
 type searchBody struct {
 	VRM     string       `json:"vrm"`
 	Pattern string       `json:"pattern"`
 	From    time.Time    `json:"from"`
 	To      time.Time    `json:"to"`
 	Cameras []string     `json:"cameras"`
+	Area    *geo.Area    `json:"area"`
 	Limit   int          `json:"limit"`
 	Cursor  string       `json:"cursor"`
 	Reason  authz.Reason `json:"reason"`
@@ -38,6 +40,7 @@ type journeyBody struct {
 	From    time.Time    `json:"from"`
 	To      time.Time    `json:"to"`
 	Cameras []string     `json:"cameras"`
+	Area    *geo.Area    `json:"area"`
 	Reason  authz.Reason `json:"reason"`
 	// AuthorityID presents a prior authority.
 	AuthorityID string `json:"authority_id"`
@@ -88,7 +91,7 @@ func (s *Server) searchHandler(t search.Type) gin.HandlerFunc {
 			return
 		}
 		res, err := svc.Search(c.Request.Context(), caller(c), t, search.Request{
-			VRM: b.VRM, Pattern: b.Pattern, From: b.From, To: b.To, Cameras: b.Cameras,
+			VRM: b.VRM, Pattern: b.Pattern, From: b.From, To: b.To, Cameras: b.Cameras, Area: b.Area,
 			Limit: b.Limit, Cursor: b.Cursor, Reason: b.Reason, AuthorityID: b.AuthorityID,
 		})
 		if err != nil {
@@ -109,7 +112,7 @@ func (s *Server) searchJourney(c *gin.Context) {
 		searchError(c, err)
 		return
 	}
-	j, err := svc.Journey(c.Request.Context(), caller(c), search.JourneyRequest{VRM: b.VRM, From: b.From, To: b.To, Cameras: b.Cameras, Reason: b.Reason, AuthorityID: b.AuthorityID})
+	j, err := svc.Journey(c.Request.Context(), caller(c), b.request())
 	if err != nil {
 		searchError(c, err)
 		return

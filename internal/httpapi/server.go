@@ -147,6 +147,12 @@ func New(d Deps) *Server {
 	s.handle(post, "/api/v1/authorities/:id/reject", DecidedBy(authz.AuthorityApprove), s.decideAuthority("reject"))
 	s.handle(post, "/api/v1/authorities/:id/revoke", DecidedBy(authz.AuthorityRevoke), s.decideAuthority("revoke"))
 
+	s.handle(post, "/api/v1/searches/area", DecidedBy(authz.SearchArea), s.searchHandler(search.TypeArea))
+	s.handle(post, "/api/v1/searches/convoy", DecidedBy(authz.SearchConvoy), s.searchConvoy)
+	s.handle(post, "/api/v1/searches/multi-location", DecidedBy(authz.SearchMultiLocation), s.searchMultiLocation)
+	s.handle(post, "/api/v1/searches/:type/histogram", DecidedBy(authz.SearchHistogram), s.searchHistogram)
+	s.handle(get, "/api/v1/cameras", Authenticated, s.listCameras)
+
 	s.handle(get, "/api/v1/transparency", Public, s.transparency)
 	s.handle(get, "/api/v1/audit/public-keys", Public, s.publicKeys)
 	read := Requires(authz.AuditRead).About(actorTarget).WithReason(queryReason)

@@ -28,6 +28,10 @@ type Checked struct {
 	Order    Order
 	Limit    int
 	After    *Position // nil on the first page
+	// AfterToken is the backend's view token carried in the cursor (a point-in-time id), empty
+	// when the page before held no view; see Query.Snapshot.
+	AfterToken string
+	Snapshot   bool
 	// Fingerprint hashes everything that selects or orders results; it seals cursors.
 	Fingerprint [32]byte
 }
@@ -41,7 +45,7 @@ type Position struct {
 // Check validates q. Every problem is an ErrInvalid, because it is the caller's input that is
 // wrong, never the data.
 func (q Query) Check() (Checked, error) {
-	out := Checked{Match: q.Match, Order: q.Order, Limit: q.Limit}
+	out := Checked{Match: q.Match, Order: q.Order, Limit: q.Limit, Snapshot: q.Snapshot}
 	invalid := func(format string, args ...any) (Checked, error) {
 		return Checked{}, fmt.Errorf("reads query: %s: %w", fmt.Sprintf(format, args...), ErrInvalid)
 	}
@@ -70,6 +74,13 @@ func (q Query) Check() (Checked, error) {
 			out.Match, out.Value = MatchExact, vrm
 		} else {
 			out.Pattern, out.Value = p, p.String()
+		}
+	case MatchAny:
+		if q.Value != "" {
+			return invalid("match any takes no value")
+		}
+		if len(q.Cameras) == 0 {
+			return invalid("match any needs at least one camera")
 		}
 	case "":
 		return invalid("match kind is not set")
@@ -113,11 +124,11 @@ func (q Query) Check() (Checked, error) {
 
 	out.Fingerprint = out.fingerprint()
 	if q.Cursor != "" {
-		p, err := decodeCursor(q.Cursor, out.Fingerprint)
+		p, token, err := decodeCursor(q.Cursor, out.Fingerprint)
 		if err != nil {
 			return Checked{}, fmt.Errorf("reads query: %w", err)
 		}
-		out.After = &p
+		out.After, out.AfterToken = &p, token
 	}
 	return out, nil
 }
@@ -142,10 +153,16 @@ func CeilMilli(t time.Time) int64 {
 //
 // Wire form: base64url (no padding) of
 //
-//	version (1 byte) | seen_at ms (8 bytes, big endian) | id (8) | tag (8)
+//	version 1 (1 byte) | seen_at ms (8 bytes, big endian) | id (8) | tag (8)
+//	version 2 (1 byte) | seen_at ms (8) | id (8) | token length (2) | token | tag (8)
+//
+// Version 2 carries a backend's view token (see Query.Snapshot); the tag covers it too.
 const (
-	cursorVersion = 1
-	cursorLen     = 1 + 8 + 8 + 8
+	cursorVersion  = 1
+	cursorVersion2 = 2
+	cursorLen      = 1 + 8 + 8 + 8
+	// MaxCursorToken bounds a view token; a point-in-time id grows with the shards it spans.
+	MaxCursorToken = 8192
 )
 
 func cursorTag(body []byte, fp [32]byte) [8]byte {
@@ -156,36 +173,67 @@ func cursorTag(body []byte, fp [32]byte) [8]byte {
 }
 
 // CursorAfter is the cursor of the page that starts after p.
-func (c Checked) CursorAfter(p Position) string { return encodeCursor(p, c.Fingerprint) }
+func (c Checked) CursorAfter(p Position) string { return encodeCursor(p, "", c.Fingerprint) }
 
-func encodeCursor(p Position, fp [32]byte) string {
-	var b [cursorLen]byte
+// CursorAfterWith is the cursor of the page that starts after p inside the backend view token
+// (see Query.Snapshot); an empty token gives CursorAfter's cursor.
+func (c Checked) CursorAfterWith(p Position, token string) string {
+	return encodeCursor(p, token, c.Fingerprint)
+}
+
+func encodeCursor(p Position, token string, fp [32]byte) string {
+	if len(token) > MaxCursorToken {
+		token = "" // keyset paging from the same position is still right, only not frozen
+	}
+	b := make([]byte, 17, cursorLen+2+len(token))
 	b[0] = cursorVersion
 	binary.BigEndian.PutUint64(b[1:9], uint64(p.SeenAt))
 	binary.BigEndian.PutUint64(b[9:17], uint64(p.ID))
-	tag := cursorTag(b[:17], fp)
-	copy(b[17:], tag[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	if token != "" {
+		b[0] = cursorVersion2
+		b = binary.BigEndian.AppendUint16(b, uint16(len(token)))
+		b = append(b, token...)
+	}
+	tag := cursorTag(b, fp)
+	b = append(b, tag[:]...)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string, fp [32]byte) (Position, error) {
+func decodeCursor(s string, fp [32]byte) (Position, string, error) {
+	malformed := fmt.Errorf("cursor is malformed: %w", ErrInvalid)
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	// The decoder skips newlines and ignores the spare bits of the last character; insisting on
 	// the canonical text keeps one position to one cursor string.
-	if err != nil || len(b) != cursorLen || base64.RawURLEncoding.EncodeToString(b) != s {
-		return Position{}, fmt.Errorf("cursor is malformed: %w", ErrInvalid)
+	if err != nil || len(b) < cursorLen || base64.RawURLEncoding.EncodeToString(b) != s {
+		return Position{}, "", malformed
 	}
-	if b[0] != cursorVersion {
-		return Position{}, fmt.Errorf("cursor version %d is not supported: %w", b[0], ErrInvalid)
+	var token string
+	switch b[0] {
+	case cursorVersion:
+		if len(b) != cursorLen {
+			return Position{}, "", malformed
+		}
+	case cursorVersion2:
+		if len(b) < cursorLen+2 {
+			return Position{}, "", malformed
+		}
+		n := int(binary.BigEndian.Uint16(b[17:19]))
+		if n == 0 || len(b) != cursorLen+2+n {
+			return Position{}, "", malformed
+		}
+		token = string(b[19 : 19+n])
+	default:
+		return Position{}, "", fmt.Errorf("cursor version %d is not supported: %w", b[0], ErrInvalid)
 	}
-	if [8]byte(b[17:]) != cursorTag(b[:17], fp) {
-		return Position{}, fmt.Errorf("cursor does not belong to this query or was altered: %w", ErrInvalid)
+	body := b[:len(b)-8]
+	if [8]byte(b[len(b)-8:]) != cursorTag(body, fp) {
+		return Position{}, "", fmt.Errorf("cursor does not belong to this query or was altered: %w", ErrInvalid)
 	}
 	p := Position{SeenAt: int64(binary.BigEndian.Uint64(b[1:9])), ID: int64(binary.BigEndian.Uint64(b[9:17]))}
 	if p.ID < 0 {
-		return Position{}, fmt.Errorf("cursor is malformed: %w", ErrInvalid)
+		return Position{}, "", malformed
 	}
-	return p, nil
+	return p, token, nil
 }
 
 // fingerprint hashes everything that selects or orders results, in canonical form (the

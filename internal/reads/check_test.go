@@ -23,10 +23,11 @@ func FuzzCursor(f *testing.F) {
 	other := testFingerprint(f, "AB12CDF")
 	f.Add(int64(1735689600000), int64(42), "")
 	f.Add(int64(-1), int64(0), "AQ")
-	f.Add(int64(0), int64(1<<62), encodeCursor(Position{SeenAt: 5, ID: 6}, fp))
+	f.Add(int64(0), int64(1<<62), encodeCursor(Position{SeenAt: 5, ID: 6}, "", fp))
+	f.Add(int64(7), int64(8), encodeCursor(Position{SeenAt: 5, ID: 6}, "pit-id==", fp))
 	f.Fuzz(func(t *testing.T, seenAt, id int64, raw string) {
-		if c, err := decodeCursor(raw, fp); err == nil {
-			if encodeCursor(c, fp) != raw {
+		if c, token, err := decodeCursor(raw, fp); err == nil {
+			if encodeCursor(c, token, fp) != raw {
 				t.Fatalf("accepted %q, which the encoder would write differently", raw)
 			}
 		} else if !errors.Is(err, ErrInvalid) {
@@ -36,13 +37,18 @@ func FuzzCursor(f *testing.F) {
 			id = -(id + 1)
 		}
 		c := Position{SeenAt: seenAt, ID: id}
-		enc := encodeCursor(c, fp)
-		got, err := decodeCursor(enc, fp)
-		if err != nil || got != c {
-			t.Fatalf("round trip of %+v: %+v, %v", c, got, err)
-		}
-		if _, err := decodeCursor(enc, other); !errors.Is(err, ErrInvalid) {
-			t.Fatalf("cursor accepted by another query: %v", err)
+		for _, token := range []string{"", raw} {
+			if len(token) > MaxCursorToken {
+				continue
+			}
+			enc := encodeCursor(c, token, fp)
+			got, gotToken, err := decodeCursor(enc, fp)
+			if err != nil || got != c || gotToken != token {
+				t.Fatalf("round trip of %+v %q: %+v %q, %v", c, token, got, gotToken, err)
+			}
+			if _, _, err := decodeCursor(enc, other); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("cursor accepted by another query: %v", err)
+			}
 		}
 	})
 }

@@ -73,6 +73,9 @@ const (
 	MatchExact    MatchKind = "exact"    // Value is a normalised VRM
 	MatchSkeleton MatchKind = "skeleton" // Value is a misread skeleton (plate.Skeleton)
 	MatchPattern  MatchKind = "pattern"  // Value is a wildcard pattern: ? one character, * any run
+	// MatchAny selects every plate; Value is empty and Cameras must name at least one camera (an
+	// area search: who passed these cameras). Without cameras it would be every read there is.
+	MatchAny MatchKind = "any"
 )
 
 // Order of results by time.
@@ -93,6 +96,13 @@ type Query struct {
 	Order   Order    // default NewestFirst
 	Limit   int      // page size; backends cap it at MaxPageSize
 	Cursor  string   // opaque, from Page.Next; empty for the first page
+	// Snapshot asks for every page to come from one consistent view taken at the first page, where
+	// the backend can hold one (Elasticsearch: a point in time, carried in the cursor): reads
+	// appended after the first page are then not shown, and none shift between pages. Without it,
+	// and on backends without such views (SQLite), paging is keyset only, and reads appended ahead
+	// of the cursor do show up. Either way no read repeats and the order holds; a view that has
+	// expired (a client back after minutes) continues as keyset paging from the same position.
+	Snapshot bool
 }
 
 // MaxPageSize bounds one page so a single call cannot pull an unbounded result set into memory.
@@ -153,6 +163,8 @@ type Store interface {
 	Finder
 	CameraRegistry
 	Retainer
+	// Analyst: convoy, multi-location and histogram queries (search issue); see analysis.go.
+	Analyst
 	Ping(ctx context.Context) error
 	Close() error
 }

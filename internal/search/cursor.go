@@ -17,8 +17,9 @@ type cursorSealer struct{ key []byte }
 const (
 	cursorPrefix = "s1."
 	cursorMACLen = 16 // 128 bits: forging one needs 2^128 guesses
-	// maxCursorLen bounds what is decoded from a client.
-	maxCursorLen = 4096
+	// maxCursorLen bounds what is decoded from a client. A store cursor may carry an
+	// Elasticsearch point-in-time id (reads.MaxCursorToken), which grows with the shards searched.
+	maxCursorLen = 16384
 )
 
 func (c cursorSealer) mac(subject, query, inner string) []byte {

@@ -52,7 +52,7 @@ type ExportResult struct {
 func (s *Service) Export(ctx context.Context, c Caller, t Type, r Request, w io.Writer) (ExportResult, error) {
 	order := reads.NewestFirst
 	switch t {
-	case TypeExact, TypePartial, TypeMisread:
+	case TypeExact, TypePartial, TypeMisread, TypeArea:
 	case TypeJourney:
 		order = reads.OldestFirst
 	default:
@@ -68,7 +68,7 @@ func (s *Service) Export(ctx context.Context, c Caller, t Type, r Request, w io.
 	if len(bad) > 0 {
 		return ExportResult{}, joinInvalid(bad)
 	}
-	q, err := s.check(ctx, t, r.VRM, r.Pattern, r.From, r.To, r.Cameras, 0)
+	q, err := s.check(ctx, t, r.VRM, r.Pattern, r.From, r.To, r.Cameras, r.Area, 0)
 	if err != nil {
 		return ExportResult{}, err
 	}
@@ -79,7 +79,7 @@ func (s *Service) Export(ctx context.Context, c Caller, t Type, r Request, w io.
 	base.Reason = audit.Reason{Purpose: clip(reason.Purpose, audit.MaxFieldLen), CaseRef: clip(reason.CaseRef, audit.MaxFieldLen), OffenceCode: clip(reason.OffenceCode, audit.MaxFieldLen)}
 	payload := audit.Payload{Query: "export " + q.text(), Justification: clip(reason.Justification, audit.MaxJustificationLen)}
 	use := AuthorityUse{ID: r.AuthorityID, Subject: c.Subject, Type: t, Cameras: q.cameras, From: q.from, To: q.to}
-	if t != TypePartial {
+	if q.value != "" && t != TypePartial {
 		payload.VRMs = []string{q.value}
 		use.VRMs = []string{q.value}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 	"github.com/anpr-portal/anpr/internal/reads"
 )
 
@@ -18,6 +19,7 @@ type JourneyRequest struct {
 	From    time.Time
 	To      time.Time
 	Cameras []string
+	Area    *geo.Area
 	Reason  authz.Reason
 	// AuthorityID presents a prior authority (needed for aged data).
 	AuthorityID string
@@ -67,7 +69,7 @@ type TravelFlag struct {
 
 // Journey returns the reads of one VRM in the window, oldest first, up to Config.MaxJourneyReads.
 func (s *Service) Journey(ctx context.Context, c Caller, r JourneyRequest) (Journey, error) {
-	q, err := s.check(ctx, TypeJourney, r.VRM, "", r.From, r.To, r.Cameras, 0)
+	q, err := s.check(ctx, TypeJourney, r.VRM, "", r.From, r.To, r.Cameras, r.Area, 0)
 	if err != nil {
 		return Journey{}, err
 	}

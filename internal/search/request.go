@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 	"github.com/anpr-portal/anpr/internal/plate"
 	"github.com/anpr-portal/anpr/internal/reads"
 )
@@ -22,6 +23,10 @@ const (
 	TypePartial Type = "partial"
 	TypeMisread Type = "misread"
 	TypeJourney Type = "journey"
+	// The sensitive types: the policy wants an authority for them in every band.
+	TypeArea          Type = "area"
+	TypeConvoy        Type = "convoy"
+	TypeMultiLocation Type = "multi_location"
 )
 
 func (t Type) action() authz.Action {
@@ -34,6 +39,12 @@ func (t Type) action() authz.Action {
 		return authz.SearchMisread
 	case TypeJourney:
 		return authz.SearchJourney
+	case TypeArea:
+		return authz.SearchArea
+	case TypeConvoy:
+		return authz.SearchConvoy
+	case TypeMultiLocation:
+		return authz.SearchMultiLocation
 	}
 	return ""
 }
@@ -44,6 +55,8 @@ func (t Type) match() reads.MatchKind {
 		return reads.MatchPattern
 	case TypeMisread:
 		return reads.MatchSkeleton
+	case TypeArea:
+		return reads.MatchAny
 	}
 	return reads.MatchExact
 }
@@ -59,6 +72,9 @@ type Request struct {
 	To      time.Time
 	// Cameras limits the search to these cameras; empty is every camera.
 	Cameras []string
+	// Area limits the search to the cameras inside it (intersected with Cameras when both are
+	// given). An area search needs Area or Cameras.
+	Area *geo.Area
 	// Limit is the page size (0: Config.DefaultPageSize).
 	Limit int
 	// Cursor continues a search from the previous page's Result.Next. It is bound to the caller
@@ -85,7 +101,11 @@ type spec struct {
 // left out: a client may change it between pages.
 func (q spec) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s from=%s to=%s", q.typ, q.value, q.from.Format(time.RFC3339Nano), q.to.Format(time.RFC3339Nano))
+	fmt.Fprintf(&b, "%s", q.typ)
+	if q.value != "" {
+		b.WriteString(" " + q.value)
+	}
+	fmt.Fprintf(&b, " from=%s to=%s", q.from.Format(time.RFC3339Nano), q.to.Format(time.RFC3339Nano))
 	if len(q.cameras) > 0 {
 		b.WriteString(" cameras=" + strings.Join(q.cameras, ","))
 	}
@@ -96,6 +116,9 @@ func (q spec) query(order reads.Order, limit int, cursor string) reads.Query {
 	return reads.Query{
 		Match: q.typ.match(), Value: q.storeV, From: q.from, To: q.to, Cameras: q.cameras,
 		Order: order, Limit: limit, Cursor: cursor,
+		// Pages of one search come from one view where the backend holds one (Elasticsearch:
+		// PIT + search_after); the cursor carries it.
+		Snapshot: true,
 	}
 }
 
@@ -137,6 +160,11 @@ func (s *Service) checkPlate(t Type, vrm, pattern string) (value, storeV string,
 				p.String(), n, s.cfg.MinPatternFixed)
 		}
 		return p.String(), p.String(), nil
+	case TypeArea:
+		if vrm != "" || pattern != "" {
+			return "", "", invalid("an area search names no vrm or pattern: it finds every vehicle at the cameras")
+		}
+		return "", "", nil
 	}
 	return "", "", invalid("unknown search type %q", t)
 }
@@ -214,7 +242,7 @@ func (s *Service) checkLimit(n int) (int, error) {
 
 // check validates a request of type t and returns its canonical form, reporting every problem
 // with the query at once.
-func (s *Service) check(ctx context.Context, t Type, vrm, pattern string, from, to time.Time, cameras []string, limit int) (spec, error) {
+func (s *Service) check(ctx context.Context, t Type, vrm, pattern string, from, to time.Time, cameras []string, area *geo.Area, limit int) (spec, error) {
 	q := spec{typ: t}
 	var errs []error
 	var err error
@@ -229,8 +257,10 @@ func (s *Service) check(ctx context.Context, t Type, vrm, pattern string, from, 
 	}
 	if len(errs) == 0 {
 		// Only now ask the registry, so malformed requests cost no I/O.
-		if q.cameras, err = s.checkCameras(ctx, cameras); err != nil {
+		if q.cameras, err = s.checkPlace(ctx, cameras, area); err != nil {
 			errs = append(errs, err)
+		} else if t == TypeArea && len(q.cameras) == 0 {
+			errs = append(errs, invalid("an area search needs an area or a camera list"))
 		}
 	}
 	if len(errs) > 0 {

@@ -63,18 +63,24 @@ func (s *Service) Misread(ctx context.Context, c Caller, r Request) (Result, err
 	return s.search(ctx, c, TypeMisread, r)
 }
 
-// Search runs a paged search of type t (TypeExact, TypePartial or TypeMisread), for callers that
+// Area returns one page of every read at the cameras of r.Area (and/or r.Cameras), newest first:
+// who passed here. It is a sensitive type: the policy wants an authority in every band.
+func (s *Service) Area(ctx context.Context, c Caller, r Request) (Result, error) {
+	return s.search(ctx, c, TypeArea, r)
+}
+
+// Search runs a paged search of type t (TypeExact, TypePartial, TypeMisread or TypeArea), for callers that
 // take the type as data (the HTTP routes). Journeys have their own shape: use Journey.
 func (s *Service) Search(ctx context.Context, c Caller, t Type, r Request) (Result, error) {
 	switch t {
-	case TypeExact, TypePartial, TypeMisread:
+	case TypeExact, TypePartial, TypeMisread, TypeArea:
 		return s.search(ctx, c, t, r)
 	}
 	return Result{}, invalid("%q is not a paged search type", t)
 }
 
 func (s *Service) search(ctx context.Context, c Caller, t Type, r Request) (Result, error) {
-	q, err := s.check(ctx, t, r.VRM, r.Pattern, r.From, r.To, r.Cameras, r.Limit)
+	q, err := s.check(ctx, t, r.VRM, r.Pattern, r.From, r.To, r.Cameras, r.Area, r.Limit)
 	if err != nil {
 		return Result{}, err
 	}
@@ -88,7 +94,7 @@ func (s *Service) search(ctx context.Context, c Caller, t Type, r Request) (Resu
 	base.SearchType, base.Band = string(t), bandNumber(band)
 	base.Reason = audit.Reason{Purpose: clip(reason.Purpose, audit.MaxFieldLen), CaseRef: clip(reason.CaseRef, audit.MaxFieldLen), OffenceCode: clip(reason.OffenceCode, audit.MaxFieldLen)}
 	payload := audit.Payload{Query: q.text(), Justification: clip(reason.Justification, audit.MaxJustificationLen)}
-	if t != TypePartial {
+	if q.value != "" && t != TypePartial {
 		payload.VRMs = []string{q.value}
 	}
 
@@ -109,7 +115,7 @@ func (s *Service) search(ctx context.Context, c Caller, t Type, r Request) (Resu
 	}
 
 	use := AuthorityUse{ID: r.AuthorityID, Subject: c.Subject, Type: t, Cameras: q.cameras, From: q.from, To: q.to}
-	if t != TypePartial {
+	if q.value != "" && t != TypePartial {
 		use.VRMs = []string{q.value}
 	}
 	d, err := s.authorise(ctx, &base, payload, authz.Request{Subject: c.subject(), Action: t.action(), Band: band, Reason: reason}, use, r.Cursor == "")

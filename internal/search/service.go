@@ -14,6 +14,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 	"github.com/anpr-portal/anpr/internal/reads"
 )
 
@@ -45,6 +46,8 @@ type Store interface {
 	GetRead(ctx context.Context, id string) (reads.Read, error)
 	Camera(ctx context.Context, id string) (reads.Camera, error)
 	Cameras(ctx context.Context) ([]reads.Camera, error)
+	// The store-side parts of convoy, multi-location and histogram searches.
+	reads.Analyst
 }
 
 // Deps are the collaborators of a Service.
@@ -86,6 +89,13 @@ type Config struct {
 	// ClockSkew is how far past now a window may end, for clients whose clocks run ahead
 	// (default 1 minute).
 	ClockSkew time.Duration
+	// Area bounds the areas a search may name (largest area, radius range, polygon points);
+	// zero fields take geo's defaults (30 km², 10-3000 m, 100 points).
+	Area geo.Limits
+	// Convoy bounds the work of one convoy search; see ConvoyLimits.
+	Convoy ConvoyLimits
+	// MultiLocation bounds the work of one multi-location search; see MultiLimits.
+	MultiLocation MultiLimits
 	// CursorKey signs page cursors (at least 32 bytes). Empty: a random key at start, so cursors
 	// do not survive a restart, which only costs a client a fresh first page.
 	CursorKey []byte
@@ -126,6 +136,9 @@ func (c *Config) CheckAndSetDefaults() error {
 	if c.ClockSkew == 0 {
 		c.ClockSkew = DefaultClockSkew
 	}
+	c.Area = c.Area.WithDefaults()
+	c.Convoy = c.Convoy.withDefaults()
+	c.MultiLocation = c.MultiLocation.withDefaults()
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("search config: "+format, args...)) }
 	if c.MaxSpeedKPH < 0 {
@@ -152,6 +165,11 @@ func (c *Config) CheckAndSetDefaults() error {
 	if c.ClockSkew < 0 {
 		bad("clock skew %s must not be negative", c.ClockSkew)
 	}
+	if c.Area.MaxAreaKM2 < 0 || c.Area.MinRadiusM < 0 || c.Area.MaxRadiusM < c.Area.MinRadiusM || c.Area.MaxVertices < 3 {
+		bad("area limits %+v: want a positive area, 0 <= min radius <= max radius, at least 3 points", c.Area)
+	}
+	errs = append(errs, c.Convoy.check()...)
+	errs = append(errs, c.MultiLocation.check()...)
 	if len(c.CursorKey) > 0 && len(c.CursorKey) < minCursorKey {
 		bad("cursor key has %d bytes; it needs at least %d", len(c.CursorKey), minCursorKey)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
+	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/typedapi/core/closepointintime"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/core/count"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/core/search"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
@@ -14,20 +17,72 @@ import (
 	"github.com/anpr-portal/anpr/internal/reads"
 )
 
-// FindReads returns one page of q, in (seen_at, id) order.
+// FindReads returns one page of q, in (seen_at, id) order, by search_after on (seen_at, id).
 //
-// Paging is search_after on (seen_at, id) with the position in a sealed cursor, not a point in
-// time (PIT). The reads.Finder contract, which the conformance suite checks, is keyset paging:
-// a read that arrives ahead of the cursor while someone pages must still be found, and a PIT is a
-// frozen view that would hide it. Keyset paging also keeps no state on the cluster between pages
-// (a PIT pins segments until it expires), which matters when thousands of searches are open at
-// once. The PIT is used where a frozen view is the point: the retention sweep (and the export
-// path that comes later).
+// With q.Snapshot, and where the cluster serves points in time (Features.PointInTime), a search
+// with more than one page opens a point in time (PIT) and every later page searches inside it,
+// the PIT id riding in the cursor: the pages are one frozen view, as the search issue asks. Without Snapshot the pages are
+// plain keyset paging, which the reads.Finder contract (and its conformance test) wants for
+// readers that must see reads arriving ahead of the cursor, and which keeps no state on the
+// cluster between pages. A PIT that has expired or been closed (a client back after the
+// keep-alive), or one the cluster refuses to open (too many open contexts), degrades to keyset
+// paging from the same position: the answer stays complete and ordered, only not frozen.
 func (s *Store) FindReads(ctx context.Context, q reads.Query) (reads.Page, error) {
 	rq, err := checkQuery(q)
 	if err != nil {
 		return reads.Page{}, err
 	}
+	usePIT := rq.snapshot && s.features.PointInTime
+	pit := ""
+	if usePIT {
+		pit = rq.pit
+	}
+	res, err := s.findPage(ctx, rq, pit)
+	if err != nil && pit != "" && (status(err) == 404 || isType(err, "search_context_missing_exception")) {
+		s.log.Debug("find reads: point in time gone; continuing by keyset", "err", err)
+		pit = ""
+		res, err = s.findPage(ctx, rq, "")
+	}
+	if err != nil {
+		return reads.Page{}, fmt.Errorf("find reads: %w", unavailable(err))
+	}
+	if res.PitId != nil && pit != "" {
+		pit = *res.PitId // the id may change between pages; the newest one must be used
+	}
+	if usePIT && pit == "" && rq.after == nil && len(res.Hits.Hits) > rq.limit {
+		// The view is opened only once a search has a second page: most searches fit in one,
+		// and they then cost no extra round trip and pin nothing. Reads arriving between this
+		// page and the PIT could show up on later pages, as with keyset paging: never a repeat.
+		pit = s.openPIT(ctx)
+	}
+	page := reads.Page{Reads: make([]reads.Read, 0, min(len(res.Hits.Hits), rq.limit))}
+	for i, h := range res.Hits.Hits {
+		if i == rq.limit {
+			last := page.Reads[len(page.Reads)-1]
+			id, err := parseID(last.ID)
+			if err != nil {
+				return reads.Page{}, fmt.Errorf("find reads: stored read has a bad id: %w", err)
+			}
+			page.Next = rq.next(cursor{seenAt: last.SeenAt.UnixMilli(), id: id}, pit)
+			break
+		}
+		var d readDoc
+		if err := json.Unmarshal(h.Source_, &d); err != nil {
+			return reads.Page{}, fmt.Errorf("find reads: decode %s: %w", h.Index_, err)
+		}
+		page.Reads = append(page.Reads, d.read())
+	}
+	if page.Next == "" && pit != "" {
+		s.closePIT(ctx, pit) // the last page: free the segments it pins now, not at keep-alive
+	}
+	return page, nil
+}
+
+// pitKeepAlive is how long a point in time survives between pages: long enough for a person to
+// read a page, short enough that abandoned searches do not pin segments for long.
+const pitKeepAlive = "5m"
+
+func (s *Store) findPage(ctx context.Context, rq query, pit string) (*search.Response, error) {
 	order := sortorder.Desc
 	if rq.order == reads.OldestFirst {
 		order = sortorder.Asc
@@ -44,28 +99,44 @@ func (s *Store) FindReads(ctx context.Context, q reads.Query) (reads.Page, error
 	if rq.after != nil {
 		req.SearchAfter = []types.FieldValue{rq.after.seenAt, rq.after.idString()}
 	}
-	res, err := s.es.Search().Index(s.readTargets()).Request(req).IgnoreUnavailable(true).AllowNoIndices(true).Do(ctx)
+	if pit == "" {
+		return s.es.Search().Index(s.readTargets()).Request(req).IgnoreUnavailable(true).AllowNoIndices(true).Do(ctx)
+	}
+	// Inside a PIT Elasticsearch sorts by an implicit _shard_doc tiebreaker as well; naming it
+	// keeps search_after's values in step with the sort. (seen_at, id) is already a total order,
+	// so the third value only has to exclude the read the last page ended on: the largest value
+	// ascending, the smallest descending.
+	req.Sort = append(req.Sort, types.SortOptions{SortOptions: map[string]types.FieldSort{"_shard_doc": {Order: &order}}})
+	if rq.after != nil {
+		tie := int64(math.MaxInt64)
+		if order == sortorder.Desc {
+			tie = -1
+		}
+		req.SearchAfter = append(req.SearchAfter, tie)
+	}
+	req.Pit = &types.PointInTimeReference{Id: pit, KeepAlive: pitKeepAlive}
+	return s.es.Search().Request(req).Do(ctx)
+}
+
+// openPIT opens a point in time over the reads, or returns "" (keyset paging) when the cluster
+// will not: no reads stored yet, or too many open search contexts.
+func (s *Store) openPIT(ctx context.Context) string {
+	res, err := s.es.OpenPointInTime(s.readTargets()).KeepAlive(pitKeepAlive).IgnoreUnavailable(true).Do(ctx)
 	if err != nil {
-		return reads.Page{}, fmt.Errorf("find reads: %w", unavailable(err))
-	}
-	page := reads.Page{Reads: make([]reads.Read, 0, min(len(res.Hits.Hits), rq.limit))}
-	for i, h := range res.Hits.Hits {
-		if i == rq.limit {
-			last := page.Reads[len(page.Reads)-1]
-			id, err := parseID(last.ID)
-			if err != nil {
-				return reads.Page{}, fmt.Errorf("find reads: stored read has a bad id: %w", err)
-			}
-			page.Next = rq.next(cursor{seenAt: last.SeenAt.UnixMilli(), id: id})
-			break
+		if status(err) != 404 {
+			s.log.Warn("find reads: open point in time refused; paging by keyset", "err", err)
 		}
-		var d readDoc
-		if err := json.Unmarshal(h.Source_, &d); err != nil {
-			return reads.Page{}, fmt.Errorf("find reads: decode %s: %w", h.Index_, err)
-		}
-		page.Reads = append(page.Reads, d.read())
+		return ""
 	}
-	return page, nil
+	return res.Id
+}
+
+func (s *Store) closePIT(ctx context.Context, id string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := s.es.ClosePointInTime().Request(&closepointintime.Request{Id: id}).Do(cctx); err != nil && status(err) != 404 {
+		s.log.Debug("find reads: close point in time", "err", err)
+	}
 }
 
 // CountReads counts the reads q selects, ignoring its page size and cursor position.
@@ -109,12 +180,12 @@ func (s *Store) GetRead(ctx context.Context, id string) (reads.Read, error) {
 
 // filter is the query for rq in filter context: no scoring, and cacheable per segment.
 func (s *Store) filter(rq query) *types.Query {
-	var plateQ types.Query
+	var plateQ *types.Query
 	switch rq.match {
 	case reads.MatchExact:
-		plateQ = types.Query{Term: map[string]types.TermQuery{"vrm": {Value: rq.value}}}
+		plateQ = &types.Query{Term: map[string]types.TermQuery{"vrm": {Value: rq.value}}}
 	case reads.MatchSkeleton:
-		plateQ = types.Query{Term: map[string]types.TermQuery{"skeleton": {Value: rq.value}}}
+		plateQ = &types.Query{Term: map[string]types.TermQuery{"skeleton": {Value: rq.value}}}
 	case reads.MatchPattern:
 		// The canonical pattern has only A-Z 0-9 ? *, which mean the same in an Elasticsearch
 		// wildcard query, so it needs no escaping.
@@ -122,9 +193,14 @@ func (s *Store) filter(rq query) *types.Query {
 		if s.features.WildcardType {
 			field = "vrm.wildcard"
 		}
-		plateQ = types.Query{Wildcard: map[string]types.WildcardQuery{field: {Value: &rq.value}}}
+		plateQ = &types.Query{Wildcard: map[string]types.WildcardQuery{field: {Value: &rq.value}}}
+	case reads.MatchAny:
+		// No plate filter: every read at the cameras (reads.Query.Check insists on some).
 	}
-	filters := []types.Query{plateQ, timeRange(rq.from, rq.to)}
+	filters := []types.Query{timeRange(rq.from, rq.to)}
+	if plateQ != nil {
+		filters = append(filters, *plateQ)
+	}
 	if len(rq.cameras) > 0 {
 		filters = append(filters, termsQuery("camera_id", rq.cameras))
 	}

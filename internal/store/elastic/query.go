@@ -16,6 +16,8 @@ type query struct {
 	order    reads.Order
 	limit    int
 	after    *cursor // nil on the first page
+	pit      string  // point in time carried in the cursor, if any (see FindReads)
+	snapshot bool
 	checked  reads.Checked
 }
 
@@ -25,7 +27,7 @@ func checkQuery(q reads.Query) (query, error) {
 		return query{}, err
 	}
 	out := query{match: c.Match, value: c.Value, from: c.From, to: c.To, cameras: c.Cameras,
-		order: c.Order, limit: c.Limit, checked: c}
+		order: c.Order, limit: c.Limit, pit: c.AfterToken, snapshot: c.Snapshot, checked: c}
 	if c.After != nil {
 		out.after = &cursor{seenAt: c.After.SeenAt, id: uint64(c.After.ID)}
 	}
@@ -39,9 +41,9 @@ type cursor struct {
 	id     uint64
 }
 
-// next is the cursor of the page after c.
-func (q query) next(c cursor) string {
-	return q.checked.CursorAfter(reads.Position{SeenAt: c.seenAt, ID: int64(c.id)})
+// next is the cursor of the page after c, inside point in time pit when it is not empty.
+func (q query) next(c cursor, pit string) string {
+	return q.checked.CursorAfterWith(reads.Position{SeenAt: c.seenAt, ID: int64(c.id)}, pit)
 }
 
 func (c cursor) idString() string { return fmt.Sprintf("%016x", c.id) }

@@ -106,6 +106,9 @@ type Features struct {
 	ILM                 bool // x-pack-ilm: rollover and delete phases (set up by `anpr es setup`)
 	Security            bool // x-pack-security is loaded (it may still be disabled)
 	DataStreamAPI       bool // the _data_stream REST API; without it streams appear on first write
+	// PointInTime: the cluster opens points in time (_pit), so snapshot paging (reads.Query
+	// Snapshot) searches inside one; without it such paging is keyset only. Probed at Open.
+	PointInTime bool
 }
 
 // Store is the Elasticsearch reads.Store.
@@ -159,6 +162,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.setup(ctx); err != nil {
 		return nil, err
 	}
+	s.features.PointInTime = s.probePIT(ctx)
 	return s, nil
 }
 

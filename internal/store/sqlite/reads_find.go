@@ -275,13 +275,16 @@ func (s *Store) readsGetIn(ctx context.Context, query string, args []any) (reads
 	return r, true, nil
 }
 
-func readsScan(rows *sql.Rows) (reads.Read, readsCursor, error) {
+func readsScan(rows *sql.Rows) (reads.Read, readsCursor, error) { return readsScanAfter(rows) }
+
+// readsScanAfter scans a row of readsColumns that follows the columns scanned into prefix.
+func readsScanAfter(rows *sql.Rows, prefix ...any) (reads.Read, readsCursor, error) {
 	var (
 		row            readsRow
 		patch, overvew []byte
 	)
-	if err := rows.Scan(&row.id, &row.vrm, &row.skeleton, &row.cameraID, &row.seenAt, &row.confidence,
-		&row.lane, &patch, &overvew); err != nil {
+	if err := rows.Scan(append(prefix, &row.id, &row.vrm, &row.skeleton, &row.cameraID, &row.seenAt, &row.confidence,
+		&row.lane, &patch, &overvew)...); err != nil {
 		return reads.Read{}, readsCursor{}, fmt.Errorf("scan read: %w", err)
 	}
 	r := reads.Read{
@@ -307,8 +310,11 @@ func readsScan(rows *sql.Rows) (reads.Read, readsCursor, error) {
 // if that yields at most maxCandidates plates the reads are fetched plate by plate, otherwise the
 // window is scanned in time order.
 func (s *Store) readsPlan(ctx context.Context, q readsQuery) (readsPlan, []string, error) {
-	if q.match == reads.MatchExact {
+	switch q.match {
+	case reads.MatchExact:
 		return readsPlanPlates, []string{q.value}, nil
+	case reads.MatchAny:
+		return readsPlanCameras, nil, nil
 	}
 	query, args := readsCandidateSQL(q)
 	limit := s.maxCandidates()

@@ -67,6 +67,8 @@ const (
 	// readsPlanScan: too many plates match for per-plate lookups to pay; walk the window in time
 	// order and filter each read, which stops as soon as a page is full.
 	readsPlanScan
+	// readsPlanCameras: no plate filter (reads.MatchAny): every read at the query's cameras.
+	readsPlanCameras
 )
 
 // readsFilters builds the conditions shared by FindReads and CountReads (everything except the

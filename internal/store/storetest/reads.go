@@ -54,6 +54,7 @@ func RunReadStore(t *testing.T, newStore NewReadStore) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	runAnalysis(t, newStore) // search issue: area reads, convoy, multi-location, histograms
 }
 
 // T0 is the suite's fixed reference time. Assertions never depend on the wall clock.
@@ -143,6 +144,8 @@ func oracle(t *testing.T, stored []reads.Read, q reads.Query) []reads.Read {
 			t.Fatalf("oracle: pattern %q: %v", q.Value, err)
 		}
 		match = func(r reads.Read) bool { return p.Match(r.VRM) }
+	case reads.MatchAny:
+		match = func(reads.Read) bool { return true }
 	default:
 		t.Fatalf("oracle: match kind %q", q.Match)
 	}
