@@ -441,6 +441,63 @@ test("manager: places a preservation hold on the aged plate, runs retention, the
   await page.context().close();
 });
 
+test("investigator: convoy of LK19XRT refused without authority; with the superintendent's approval it finds the follower, with evidence on the map", async () => {
+  const inv = await login("investigator");
+  const from = local(daysAgo(28));
+  const to = local(new Date());
+  const why = { purpose: "serious_crime", caseRef: "MPS/88231/26", offence: "TH68010",
+    justification: "LK19XRT's keeper reports being followed home; identify the vehicle following" };
+  const fillConvoy = async () => {
+    await inv.goto("/analysis");
+    await inv.getByLabel("Convoy (who travels with a target)").check();
+    await inv.getByLabel("Target plate (VRM)").fill("LK19XRT");
+    await inv.locator("#an-from").fill(from);
+    await inv.locator("#an-to").fill(to);
+    await fillReason(inv, "an", why);
+  };
+  await fillConvoy();
+  await inv.getByRole("button", { name: "Search", exact: true }).click();
+  await inv.getByRole("alert").filter({ hasText: "Refused" }).waitFor();
+  await inv.getByRole("link", { name: "Request prior authority for this search" }).click();
+  await inv.getByRole("form", { name: "Request prior authority" }).waitFor();
+  assert.equal(await inv.locator("#ar-vrms").inputValue(), "LK19XRT");
+  await fillReason(inv, "ar", why);
+  await inv.getByRole("button", { name: "Submit request" }).click();
+  await inv.getByText(/submitted; an authorising officer will decide it/).waitFor();
+
+  const supt = await login("superintendent");
+  await supt.goto("/authorities/queue");
+  const decide = supt.getByRole("button", { name: "Decide request MPS/88231/26" });
+  await decide.click();
+  const form = supt.getByRole("form", { name: "Decide request MPS/88231/26" });
+  await form.getByLabel("Decision reason").fill("convoy analysis proportionate: one named target, four weeks, harassment report");
+  await form.getByLabel("Maximum uses").fill("3");
+  await form.getByRole("button", { name: "Approve" }).click();
+  await supt.getByRole("status").filter({ hasText: "Approved the request for MPS/88231/26" }).waitFor();
+  clean(supt);
+  await supt.context().close();
+
+  await fillConvoy();
+  const picker = inv.locator("#authority");
+  await picker.locator("option", { hasText: "MPS/88231/26" }).waitFor({ state: "attached" });
+  await picker.selectOption({ label: await picker.locator("option", { hasText: "MPS/88231/26" }).innerText() });
+  await inv.getByRole("button", { name: "Search", exact: true }).click();
+  const companions = inv.getByRole("table", { name: "Vehicles travelling with LK19XRT, best first" });
+  await companions.waitFor();
+  assert.match(await companions.locator("tbody tr").first().innerText(), /LN68BWD/, "the planted follower ranks first");
+  const evidence = inv.getByRole("table", { name: /Evidence: LN68BWD with LK19XRT/ });
+  await evidence.waitFor();
+  assert.ok((await evidence.locator("tbody tr").count()) >= 2, "seen together at two or more cameras");
+  await inv.getByRole("img", { name: /Map of the cameras where LN68BWD was seen/ }).locator("canvas").waitFor();
+  await inv.getByRole("button", { name: "Show counts over time" }).click();
+  await inv.getByTestId("histogram-total").waitFor();
+  await inv.getByRole("img", { name: /Chart of \d+ counts per day/ }).locator("canvas").waitFor();
+  await inv.waitForTimeout(1500); // let the map draw before the screenshot
+  await shot(inv, "convoy");
+  clean(inv);
+  await inv.context().close();
+});
+
 test("public transparency page: charts and counts, no sign-in", async () => {
   const page = await newPage();
   await page.goto("/");

@@ -1,10 +1,10 @@
-// Names for the generated types of the authority, hold, retention and export endpoints, plus the
-// few shapes api/openapi.yaml does not describe yet (cameras, area searches: the search-types
-// branch adds them). Prefer generated types: the compiler then shows what moved when the spec does.
+// Names for the generated types of the authority, hold, retention, export and analysis endpoints
+// (the pages in src/contract/ were first written from the lead's contract; they now use these, so
+// the compiler shows what moved when api/openapi.yaml does).
 import type { components } from "./schema";
 
 type S = components["schemas"];
-export type Area = S["AuthorityArea"];
+export type Area = S["Area"];
 export type LatLon = [number, number];
 export type SearchType = S["AuthoritySearchType"];
 export type AuthorityScope = S["AuthorityScope"];
@@ -17,11 +17,12 @@ export type Hold = S["Hold"];
 export type RetentionRun = S["RetentionRun"];
 export type ExportRequest = S["ExportRequest"];
 
-// Not in api/openapi.yaml yet (GET /api/v1/cameras arrives with the search-types branch).
-export interface Camera {
-  id: string;
-  name: string;
-  road?: string;
-  lat: number;
-  lon: number;
-}
+export type Camera = S["Camera"];
+export type ConvoyRequest = S["ConvoyRequest"];
+export type ConvoyResult = S["ConvoyResult"];
+export type Companion = S["Companion"];
+export type MultiLocationRequest = S["MultiLocationRequest"];
+export type MultiLocationResult = S["MultiLocationResult"];
+export type Place = S["Place"];
+export type HistogramRequest = S["HistogramRequest"];
+export type Histogram = S["Histogram"];

@@ -27,12 +27,13 @@ export function parseKeys(text: string): Key[] {
   const keys: Key[] = [];
   for (const line of text.split("\n").map((l) => l.trim())) {
     if (!line || line.startsWith("#")) continue;
-    const parts = line.split("+");
-    if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1] ?? "")) continue;
+    // The key's base64 may itself hold '+', so only the first two separate fields.
+    const m = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(line);
+    if (!m) continue;
     try {
-      const k = b64(parts[2] ?? "");
+      const k = b64(m[3] ?? "");
       if (k.length !== 33 || k[0] !== 1) continue;
-      keys.push({ name: parts[0] ?? "", hash: parseInt(parts[1] ?? "", 16), raw: k.slice(1) });
+      keys.push({ name: m[1] ?? "", hash: parseInt(m[2] ?? "", 16), raw: k.slice(1) });
     } catch {
       continue;
     }
