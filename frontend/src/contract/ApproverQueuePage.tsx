@@ -36,6 +36,7 @@ export function ApproverQueuePage() {
     return () => es.close();
   }, [load]);
 
+  const chosen = list?.find((a) => a.id === open);
   return (
     <section aria-labelledby="q-h">
       <h1 id="q-h">Authority requests to decide</h1>
@@ -48,23 +49,29 @@ export function ApproverQueuePage() {
         <AuthorityTable
           list={list}
           caption="Pending requests, oldest first"
-          action={(a) =>
-            open === a.id ? (
-              <DecisionForm
-                a={a}
-                onDone={(m) => {
-                  setDone(m);
-                  setOpen("");
-                  load();
-                }}
-              />
-            ) : (
-              <button type="button" onClick={() => setOpen(a.id)} aria-label={`Decide request ${a.reason.case_ref}`}>
-                Decide
-              </button>
-            )
-          }
+          action={(a) => (
+            <button type="button" onClick={() => setOpen(a.id)} aria-label={`Decide request ${a.reason.case_ref}`} aria-pressed={open === a.id}>
+              Decide
+            </button>
+          )}
         />
+      )}
+      {chosen && (
+        <section className="card" aria-labelledby="decide-h">
+          <h2 id="decide-h">
+            Deciding {chosen.reason.case_ref}: {chosen.requester_name || chosen.requester}
+          </h2>
+          <p>{chosen.searchable}</p>
+          <DecisionForm
+            key={chosen.id}
+            a={chosen}
+            onDone={(m) => {
+              setDone(m);
+              setOpen("");
+              load();
+            }}
+          />
+        </section>
       )}
     </section>
   );

@@ -1,6 +1,9 @@
 import type { ReactNode } from "react";
 import type { Authority } from "../api/contract";
+import { purposes } from "../components/ReasonFields";
 import { showTime } from "../time";
+
+const purposeLabel = (v: string | undefined) => purposes.find((p) => p.value === v)?.label.replace(/ \(.*\)$/, "") ?? v ?? "";
 
 /** Authorities with their state, scope in plain words, and use count. */
 export function AuthorityTable({ list, caption, action }: { list: Authority[]; caption: string; action?: (a: Authority) => ReactNode }) {
@@ -27,7 +30,7 @@ export function AuthorityTable({ list, caption, action }: { list: Authority[]; c
             <td>{showTime(a.created_at)}</td>
             <td>{a.requester_name || a.requester}</td>
             <td>
-              {a.reason.case_ref} · {a.reason.purpose}
+              {a.reason.case_ref} · {purposeLabel(a.reason.purpose)}
               <div className="just">“{a.reason.justification}”</div>
             </td>
             <td>{a.searchable}</td>

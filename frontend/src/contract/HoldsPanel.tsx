@@ -18,7 +18,7 @@ function scopeText(h: Hold): string {
 }
 
 /** Preservation holds: data a case needs is kept past retention until released. */
-export function HoldsPanel() {
+export function HoldsPanel({ names }: { names: Map<string, string> }) {
   const s = useSession();
   const [holds, setHolds] = useState<Hold[] | null>(null);
   const [done, setDone] = useState("");
@@ -131,7 +131,7 @@ export function HoldsPanel() {
                     <td>{scopeText(h)}</td>
                     <td>
                       {showTime(h.created_at)}
-                      <div className="just">{h.created_by}</div>
+                      <div className="just">by {names.get(h.created_by) ?? h.created_by}</div>
                     </td>
                     <td>{showTime(h.review_at)}</td>
                     <td>

@@ -6,7 +6,7 @@ import { useSession } from "../session";
 import { showTime } from "../time";
 
 /** Retention runs: delete reads past retention, keeping held ones; each run is reported. */
-export function RetentionPanel() {
+export function RetentionPanel({ names }: { names: Map<string, string> }) {
   const s = useSession();
   const [runs, setRuns] = useState<RetentionRun[] | null>(null);
   const [done, setDone] = useState("");
@@ -78,7 +78,7 @@ export function RetentionPanel() {
                     <td>{r.held_kept}</td>
                     <td>{r.holds}</td>
                     <td>
-                      {r.by} ({r.trigger})
+                      {names.get(r.by) ?? r.by} ({r.trigger})
                     </td>
                     <td>{r.status === "ok" ? "ok" : `error: ${r.error ?? ""}`}</td>
                   </tr>

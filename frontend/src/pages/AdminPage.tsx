@@ -13,6 +13,7 @@ export function AdminPage() {
   const s = useSession();
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState<unknown>(null);
+  const names = new Map(users.map((u) => [u.subject, u.name]));
   useEffect(() => {
     s.client.get<{ users: User[] | null }>("/api/v1/admin/users").then((r) => setUsers(r.users ?? []), setError);
   }, [s.client]);
@@ -46,8 +47,8 @@ export function AdminPage() {
       </section>
       <GrantsPanel users={users} />
       <APIKeysPanel />
-      <HoldsPanel />
-      <RetentionPanel />
+      <HoldsPanel names={names} />
+      <RetentionPanel names={names} />
     </section>
   );
 }
