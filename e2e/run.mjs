@@ -133,6 +133,9 @@ test("investigator: band-1 exact search of a planted plate, live band, paging ta
   const rows = await table.locator("tbody tr").count();
   assert.ok(rows > 0, "the planted plate has band-1 reads");
   assert.match(await table.locator("tbody tr").first().innerText(), /AB12CDE/);
+  await page.getByRole("button", { name: "Show counts over time" }).click();
+  await page.getByTestId("histogram-total").waitFor();
+  await page.getByRole("img", { name: /Chart of \d+ counts per day/ }).locator("canvas").waitFor();
   await shot(page, "search-results");
   // Paging by cursor: the planted plate has more than one page of reads in 30 days.
   const pager = page.getByRole("navigation", { name: "Result pages" });

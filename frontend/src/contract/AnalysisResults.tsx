@@ -97,13 +97,17 @@ function convoyMap(c: Companion | undefined, cameras: Map<string, Camera>): { po
   const order = [...c.sightings].sort((a, b) => a.target_seen_at.localeCompare(b.target_seen_at));
   const points: MapPoint[] = [];
   const lines: MapLine[] = [];
-  let prev: Camera | undefined;
+  let prev: { cam: Camera; at: number } | undefined;
   for (const s of order) {
     const cam = cameras.get(s.camera_id);
     if (!cam) continue;
+    const at = Date.parse(s.target_seen_at);
     points.push({ id: s.read_id, lat: cam.lat, lon: cam.lon, label: `${cam.name}: ${showTime(s.target_seen_at)}, gap ${gap(s.gap_seconds)}`, kind: "evidence" });
-    if (prev && prev.id !== cam.id) lines.push({ coords: [[prev.lon, prev.lat], [cam.lon, cam.lat]], flagged: false });
-    prev = cam;
+    // Legs join sightings of one trip only (under two hours apart), not one evening to the next.
+    if (prev && prev.cam.id !== cam.id && at - prev.at < 2 * 3600e3) {
+      lines.push({ coords: [[prev.cam.lon, prev.cam.lat], [cam.lon, cam.lat]], flagged: false });
+    }
+    prev = { cam, at };
   }
   return { points, lines };
 }

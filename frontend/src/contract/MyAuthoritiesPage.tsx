@@ -36,7 +36,7 @@ export function MyAuthoritiesPage() {
       <p>
         <Link to="/authorities/new">Request prior authority</Link>
       </p>
-      {created && <p role="status">Request {created.slice(0, 8)} submitted; an authorising officer will decide it.</p>}
+      {created && list?.some((a) => a.id === created && a.state === "pending") && <p role="status">Request {created.slice(0, 8)} submitted; an authorising officer will decide it.</p>}
       <ProblemMessage error={error} />
       {list && (
         <AuthorityTable

@@ -8,6 +8,7 @@ import { ResultsTable } from "../components/ResultsTable";
 import { WindowFields, type Window } from "../components/WindowFields";
 import { AuthorityPicker } from "../contract/AuthorityPicker";
 import { ExportButton } from "../contract/ExportButton";
+import { HistogramPanel } from "../components/HistogramPanel";
 import { useSession } from "../session";
 import { daysAgo, fromLocalInput, toLocalInput } from "../time";
 
@@ -145,6 +146,7 @@ export function SearchPage() {
             </button>
             <ExportButton type={result.type} body={request} />
           </nav>
+          <HistogramPanel type={result.type} body={request} />
         </section>
       )}
     </section>
