@@ -440,6 +440,22 @@ test("manager: places a preservation hold on the aged plate, runs retention, the
   await rel.getByLabel("Why the data may now be deleted").fill("trial concluded on 20 November; exhibits no longer needed");
   await rel.getByRole("button", { name: "Release hold" }).click();
   await holds.getByRole("row").filter({ hasText: "OP/4471/26" }).filter({ hasText: "released" }).waitFor();
+
+  // Subject access: every read held of the plate, as a CSV whose digest the audit log recorded.
+  await fillReason(page, "dr", { purpose: "data_protection", caseRef: "DPA/5521/26", offence: "",
+    justification: "subject access request from the registered keeper of LD09HBR, received 18 November" });
+  const sar = page.getByRole("form", { name: "Subject access report" });
+  await sar.getByLabel("Plate (VRM)").fill("LD09HBR");
+  await sar.getByLabel("From").fill(local(daysAgo(420)));
+  const resp = page.waitForResponse((r) => r.url().endsWith("/api/v1/subject-access"));
+  const download = page.waitForEvent("download");
+  await sar.getByRole("button", { name: "Download subject access report" }).click();
+  const header = (await resp).headers()["x-content-sha256"];
+  const body = readFileSync(await (await download).path());
+  assert.equal(createHash("sha256").update(body).digest("hex"), header, "the report is what the audit log recorded");
+  assert.ok(body.toString("utf8").includes("LD09HBR"));
+  await page.getByRole("status").filter({ hasText: "Subject access report for LD09HBR downloaded" }).waitFor();
+  await shot(page, "admin-data-rights");
   clean(page);
   await page.context().close();
 });

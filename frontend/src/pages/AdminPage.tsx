@@ -3,6 +3,7 @@ import type { User } from "../api/types";
 import { APIKeysPanel } from "../components/APIKeysPanel";
 import { GrantsPanel } from "../components/GrantsPanel";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { DataRightsPanel } from "../contract/DataRightsPanel";
 import { HoldsPanel } from "../contract/HoldsPanel";
 import { RetentionPanel } from "../contract/RetentionPanel";
 import { useSession } from "../session";
@@ -49,6 +50,7 @@ export function AdminPage() {
       <APIKeysPanel />
       <HoldsPanel names={names} />
       <RetentionPanel names={names} />
+      <DataRightsPanel />
     </section>
   );
 }
