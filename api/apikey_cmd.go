@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/anpr-portal/anpr/internal/identity"
-	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
 // apikeyCmd bootstraps machine clients from the server's own host: the first ingest key exists
@@ -35,12 +34,12 @@ func apikeyCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			auditLog, _, err := openAuditLog(ctx, cfg, time.Now)
+			auditLog, _, err := openAuditStore(ctx, cfg, log, time.Now)
 			if err != nil {
 				return err
 			}
 			defer auditLog.Close()
-			st, err := sqlite.OpenIdentityStore(ctx, cfg.Identity.Path, sqlite.IdentityOptions{})
+			st, err := openIdentityStore(ctx, cfg, log)
 			if err != nil {
 				return err
 			}

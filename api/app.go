@@ -106,7 +106,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		return nil, err
 	}
 	var keys audit.Keyring
-	if a.auditLog, keys, err = openAuditStore(ctx, cfg, time.Now); err != nil {
+	if a.auditLog, keys, err = openAuditStore(ctx, cfg, log, time.Now); err != nil {
 		return nil, err
 	}
 	if a.idStore, err = openIdentityStore(ctx, cfg, log); err != nil {

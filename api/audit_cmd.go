@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/config"
-	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
 func auditCmd(g *globals) *cobra.Command {
@@ -43,7 +40,7 @@ external anchor's newest checkpoint is covered by the log (so a cut tail is caug
 non-zero naming the first bad event. With --proof SEQ it prints the inclusion proof of one event
 against the newest checkpoint instead: a document a court can check on its own.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := g.load()
+			cfg, log, err := g.load()
 			if err != nil {
 				return err
 			}
@@ -52,7 +49,7 @@ against the newest checkpoint instead: a document a court can check on its own.`
 			if err != nil {
 				return fmt.Errorf("load trusted audit keys: %w", err)
 			}
-			src, err := sqlite.OpenAuditReader(ctx, cfg.Audit.Path)
+			src, err := openAuditSource(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
@@ -113,28 +110,4 @@ func auditKeysCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(initCmd, rotateCmd)
 	return cmd
-}
-
-// openAuditLog opens the audit writer the config describes.
-func openAuditLog(ctx context.Context, cfg config.Config, clock func() time.Time) (*sqlite.AuditLog, audit.Keyring, error) {
-	signer, err := audit.LoadSigner(cfg.Audit.KeyDir)
-	if err != nil {
-		return nil, audit.Keyring{}, fmt.Errorf("audit signing key: %w (create one with: anpr audit keys init)", err)
-	}
-	keys, err := audit.LoadKeyring(cfg.Audit.KeyDir)
-	if err != nil {
-		return nil, audit.Keyring{}, err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, audit.Keyring{}, err
-	}
-	l, err := sqlite.OpenAuditLog(ctx, cfg.Audit.Path, sqlite.AuditOptions{
-		Chain: cfg.Audit.Chain, Signer: signer, Anchor: auditAnchor(cfg),
-		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval,
-		Clock: clock,
-	})
-	if err != nil {
-		return nil, audit.Keyring{}, err
-	}
-	return l, keys, nil
 }

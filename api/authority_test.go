@@ -22,6 +22,10 @@ type portalStarter func(t *testing.T, addr, issuer, secret string) *portal
 func TestAuthorityStorySQLite(t *testing.T)   { runAuthorityStory(t, startPortal) }
 func TestAuthorityAttacksSQLite(t *testing.T) { runAuthorityAttacks(t, startPortal) }
 
+// The same story and attacks with every store in Elasticsearch (es_test.go starts the node).
+func TestAuthorityStoryES(t *testing.T)   { runAuthorityStory(t, startPortalES) }
+func TestAuthorityAttacksES(t *testing.T) { runAuthorityAttacks(t, startPortalES) }
+
 // authorityWorld is a portal with Dex and the demo users signed in.
 type authorityWorld struct {
 	p                               *portal

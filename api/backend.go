@@ -68,15 +68,72 @@ func openReadStore(ctx context.Context, cfg config.Config, log *slog.Logger) (re
 	}
 }
 
-// openAuditStore opens the audit log writer. SQLite on every backend until the Elasticsearch
-// audit log lands: switch here on cfg.Backend.
-func openAuditStore(ctx context.Context, cfg config.Config, clock func() time.Time) (auditBackend, audit.Keyring, error) {
-	l, keys, err := openAuditLog(ctx, cfg, clock)
+// openAuditStore opens the audit log writer on the configured backend. On Elasticsearch the log
+// lives in the cluster (create-only documents, a writer lease); the signing keys and the external
+// anchor stay where the config names them, outside the cluster the log is kept in.
+func openAuditStore(ctx context.Context, cfg config.Config, log *slog.Logger, clock func() time.Time) (auditBackend, audit.Keyring, error) {
+	signer, err := audit.LoadSigner(cfg.Audit.KeyDir)
+	if err != nil {
+		return nil, audit.Keyring{}, fmt.Errorf("audit signing key: %w (create one with: anpr audit keys init)", err)
+	}
+	keys, err := audit.LoadKeyring(cfg.Audit.KeyDir)
+	if err != nil {
+		return nil, audit.Keyring{}, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, audit.Keyring{}, err
+	}
+	seq := audit.SequencerOptions{
+		Chain: cfg.Audit.Chain, Signer: signer, Anchor: auditAnchor(cfg),
+		CheckpointEvery: cfg.Audit.CheckpointEvery, CheckpointInterval: cfg.Audit.CheckpointInterval,
+		Clock: clock,
+	}
+	if cfg.Backend == "elasticsearch" {
+		ec, err := elasticConfig(cfg, log)
+		if err != nil {
+			return nil, audit.Keyring{}, err
+		}
+		l, err := elastic.OpenAuditLog(ctx, ec, elastic.AuditOptions{SequencerOptions: seq})
+		if err != nil {
+			return nil, audit.Keyring{}, fmt.Errorf("audit log: %w", err)
+		}
+		return l, keys, nil
+	}
+	l, err := sqlite.OpenAuditLog(ctx, cfg.Audit.Path, sqlite.AuditOptions{
+		Chain: seq.Chain, Signer: seq.Signer, Anchor: seq.Anchor,
+		CheckpointEvery: seq.CheckpointEvery, CheckpointInterval: seq.CheckpointInterval, Clock: seq.Clock,
+	})
 	if err != nil {
 		// Not l itself: a nil *AuditLog in the interface would not compare equal to nil.
 		return nil, audit.Keyring{}, err
 	}
 	return l, keys, nil
+}
+
+// auditSource is the stored log as verification reads it, read-only.
+type auditSource interface {
+	audit.VerifySource
+	Close() error
+}
+
+// openAuditSource opens the stored audit log of the configured backend for verification.
+func openAuditSource(ctx context.Context, cfg config.Config, log *slog.Logger) (auditSource, error) {
+	if cfg.Backend == "elasticsearch" {
+		ec, err := elasticConfig(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		r, err := elastic.OpenAuditReader(ctx, ec, cfg.Audit.Chain)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	r, err := sqlite.OpenAuditReader(ctx, cfg.Audit.Path)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // openIdentityStore opens sessions, API keys and grants on the configured backend, so that every

@@ -322,28 +322,19 @@ func (r esBench) size() string {
 	return fmt.Sprintf("%d reads (node %s)", r.opts.reads, r.info.Version)
 }
 
-// esAuditNotMeasured is why the Elasticsearch audit rows are empty while the hook below is.
-const esAuditNotMeasured = "this build has no Elasticsearch audit log (hook: benchElasticAuditOpener in api/bench_cmd.go)"
-
-// benchElasticAuditOpener is the hook where the Elasticsearch audit log joins the benchmark. It
-// returns an auditOpener of logs on the node at url, whose index names start with prefix (one log
-// per phase, e.g. prefix+phase+"-"), or nil while this build has no Elasticsearch audit log; then
-// the audit rows of the Elasticsearch column read "not measured" with the reason, never a figure.
-// Filling it in is all the Elasticsearch audit log needs to get its append rate measured: return
-//
-//	func(dir string, signer note.Signer, keys audit.Keyring) func(context.Context, string) (auditbench.Log, error) {
-//		return func(ctx context.Context, phase string) (auditbench.Log, error) {
-//			anchor := audit.NewFileAnchor(filepath.Join(dir, phase+".anchor"))
-//			l, err := elastic.OpenAuditLog(ctx, elastic.Config{Addresses: []string{url}, Prefix: prefix + phase + "-"}, signer, anchor)
-//			if err != nil {
-//				return auditbench.Log{}, err
-//			}
-//			return auditbench.Log{Appender: l, Source: l, Anchor: anchor, Verifiers: keys.Verifiers(), Close: l.Close}, nil
-//		}
-//	}
-func benchElasticAuditOpener(url, prefix string) auditOpener {
-	_, _ = url, prefix
-	return nil
+// benchElasticAuditOpener opens one Elasticsearch audit log per benchmark phase on the node at
+// url, on throwaway indices under prefix that are dropped when the phase ends.
+func benchElasticAuditOpener(url, prefix string, log *slog.Logger) auditOpener {
+	return func(dir string, signer note.Signer, keys audit.Keyring) func(ctx context.Context, phase string) (auditbench.Log, error) {
+		open, err := elastic.AuditBenchOpener(elastic.AuditBenchConfig{
+			Cluster: elastic.Config{Addresses: []string{url}, Prefix: prefix, Logger: log},
+			Signer:  signer, Verifiers: keys.Verifiers(), AnchorDir: dir,
+		})
+		if err != nil {
+			return func(context.Context, string) (auditbench.Log, error) { return auditbench.Log{}, err }
+		}
+		return open
+	}
 }
 
 // benchElastic measures the Elasticsearch column: the same read phases as SQLite (raw bulk
@@ -425,11 +416,7 @@ func benchElastic(ctx context.Context, cfg config.Config, log *slog.Logger, dir 
 		return res, err
 	}
 	res.rows, res.reads = rows, fig
-	open := benchElasticAuditOpener(url, prefix+"audit-")
-	if open == nil {
-		res.auditWhy = esAuditNotMeasured
-		return res, nil
-	}
+	open := benchElasticAuditOpener(url, prefix+"audit-", log)
 	ar, err := runAuditBench(ctx, filepath.Join(dir, "audit"), o.auditEvents, false, open)
 	if err != nil {
 		return res, fmt.Errorf("bench: Elasticsearch audit log: %w", err)

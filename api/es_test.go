@@ -21,7 +21,7 @@ import (
 )
 
 // esTests are the tests of this package that need the real Elasticsearch node.
-var esTests = []string{"TestServeOnElasticsearch"}
+var esTests = []string{"TestServeOnElasticsearch", "TestAuthorityStoryES", "TestAuthorityAttacksES"}
 
 // TestMain starts the Elasticsearch node (estest) only when a test that needs it is selected:
 // it takes half a minute and half a gigabyte, and the other tests here run without it.
@@ -36,6 +36,26 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
+}
+
+// startPortalES is startPortal with every store in Elasticsearch (reads, audit log, identity,
+// authorities, holds) under a fresh index prefix on the test node, after `anpr es setup`.
+func startPortalES(t *testing.T, addr, issuer, secret string) *portal {
+	t.Helper()
+	node := estest.Node(t)
+	var b [4]byte
+	rand.Read(b[:])
+	prefix := "anpr-api-" + hex.EncodeToString(b[:]) + "-"
+	for k, v := range map[string]string{
+		"ANPR_BACKEND": "elasticsearch", "ANPR_ELASTICSEARCH_URLS": node.URL,
+		"ANPR_ELASTICSEARCH_INDEX_PREFIX": prefix, "ANPR_ELASTICSEARCH_REFRESH": "true",
+	} {
+		t.Setenv(k, v)
+	}
+	if out, err := run(t, map[string]string{"ANPR_DATA_DIR": t.TempDir(), "ANPR_LOG_LEVEL": "error"}, "es", "setup"); err != nil {
+		t.Fatalf("es setup: %v\n%s", err, out)
+	}
+	return startPortal(t, addr, issuer, secret)
 }
 
 // The Elasticsearch issue's serve story on the real node: a portal on an unprepared cluster

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/holds"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/retention"
+	"github.com/anpr-portal/anpr/internal/store/elastic"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 	"github.com/anpr-portal/anpr/policies"
 )
@@ -26,7 +28,7 @@ import (
 // dataServices are the ANPR manager's data services: holds, retention and data rights, over the
 // read store and a hold store of their own.
 type dataServices struct {
-	holdStore *sqlite.HoldStore
+	holdStore io.Closer // the SQLite hold store the services opened; nil on Elasticsearch
 	holds     *holds.Service
 	retention *retention.Service
 	rights    *datarights.Service // nil when the read store cannot correct or erase
@@ -36,26 +38,23 @@ type dataServices struct {
 
 // openDataServices opens the hold store and builds the services. The caller closes it.
 func openDataServices(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, al audit.Appender, az *authz.Authorizer) (*dataServices, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.Retention.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	hs, err := sqlite.OpenHoldStore(ctx, cfg.Retention.Path)
+	hs, closer, err := openHoldStore(ctx, cfg, store)
 	if err != nil {
 		return nil, err
 	}
-	d := &dataServices{holdStore: hs}
+	d := &dataServices{holdStore: closer}
 	if d.holds, err = holds.New(hs, al, az, time.Now); err != nil {
-		hs.Close()
+		d.close()
 		return nil, err
 	}
 	if d.retention, err = retention.New(retention.Deps{Reads: store, Holds: d.holds, Runs: hs, Audit: al,
 		Retention: cfg.Data.Retention, Now: time.Now, Logger: log}); err != nil {
-		hs.Close()
+		d.close()
 		return nil, err
 	}
 	if rs, ok := store.(datarights.Reads); ok {
 		if d.rights, err = datarights.New(rs, al, time.Now); err != nil {
-			hs.Close()
+			d.close()
 			return nil, err
 		}
 	}
@@ -88,6 +87,9 @@ func (d *dataServices) close() error {
 	if d.stopJob != nil {
 		d.stopJob()
 	}
+	if d.holdStore == nil {
+		return nil
+	}
 	return d.holdStore.Close()
 }
 
@@ -102,12 +104,12 @@ func retentionCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			store, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+			store, err := openReadStore(ctx, cfg, log)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			al, _, err := openAuditLog(ctx, cfg, time.Now)
+			al, _, err := openAuditStore(ctx, cfg, log, time.Now)
 			if err != nil {
 				return err
 			}
@@ -135,4 +137,31 @@ func retentionCmd(g *globals) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// holdBackend is what the data services need of a hold store: holds and retention-run reports.
+type holdBackend interface {
+	holds.Store
+	retention.RunStore
+}
+
+// openHoldStore keeps holds beside the reads: in the cluster when the reads are in
+// Elasticsearch (every portal instance sees the same holds), else in SQLite under data_dir, which
+// the caller closes through the returned closer.
+func openHoldStore(ctx context.Context, cfg config.Config, store reads.Store) (holdBackend, io.Closer, error) {
+	if es, ok := store.(*elastic.Store); ok {
+		hs, err := es.HoldStore(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("hold store: %w", err)
+		}
+		return hs, nil, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Retention.Path), 0o750); err != nil {
+		return nil, nil, fmt.Errorf("create data directory: %w", err)
+	}
+	hs, err := sqlite.OpenHoldStore(ctx, cfg.Retention.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return hs, hs, nil
 }

@@ -239,8 +239,8 @@ func (s *Server) readyz(c *gin.Context) {
 // with Ready), else that its newest checkpoint can be read. Without a working writer every
 // search would answer 503, so the portal is not ready.
 func (s *Server) auditReady(ctx context.Context) error {
-	if w, ok := s.deps.Audit.(interface{ Ready(context.Context) error }); ok {
-		return w.Ready(ctx)
+	if w, ok := s.deps.Audit.(interface{ Ping(context.Context) error }); ok {
+		return w.Ping(ctx)
 	}
 	if _, err := s.deps.Audit.LatestCheckpoint(ctx); err != nil && !errors.Is(err, audit.ErrNotFound) {
 		return err

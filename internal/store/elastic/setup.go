@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -492,7 +493,7 @@ func digestOf(body map[string]any) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// dig walks decoded JSON by object keys and array indices ("0").
+// dig walks decoded JSON by object keys and array indices ("0", "1", ...).
 func dig(raw []byte, path ...string) any {
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
@@ -503,10 +504,11 @@ func dig(raw []byte, path ...string) any {
 		case map[string]any:
 			v = t[p]
 		case []any:
-			if p != "0" || len(t) == 0 {
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(t) {
 				return nil
 			}
-			v = t[0]
+			v = t[i]
 		default:
 			return nil
 		}

@@ -118,7 +118,13 @@ func roleDescriptors(s *Store, o SetupOptions) map[string]map[string]any {
 		RolePortal: {"cluster": []string{"monitor"}, "indices": []any{
 			idx(reads, "read", "view_index_metadata", "create_doc", "delete"),
 			idx(cameras, "read", "view_index_metadata", "index"),
-			idx(o.AuditIndices, "read", "view_index_metadata", "create_doc"),
+			// The audit log: create-only documents (create_index: the log makes its indices on
+			// first open). Two narrow exceptions, neither touching an event: the writer lease is
+			// re-indexed under sequence-number control, and an erasure the law requires deletes a
+			// payload document, while the event and the payload's digest stay in the tree.
+			idx(o.AuditIndices, "read", "view_index_metadata", "create_doc", "create_index"),
+			idx([]string{s.cfg.Prefix + "audit-writers"}, "index"),
+			idx([]string{s.cfg.Prefix + "audit-payloads"}, "delete"),
 			// maintenance: the identity, authority and hold stores refresh an index before a
 			// list, so a list sees the writes just acknowledged.
 			idx(o.IdentityIndices, "read", "view_index_metadata", "write", "create_index", "maintenance", "auto_configure"),
@@ -142,6 +148,8 @@ func roleDescriptors(s *Store, o SetupOptions) map[string]map[string]any {
 		// and there is no read, update or delete. No cluster privileges at all.
 		RoleAuditWriter: {"cluster": []string{}, "indices": []any{
 			idx(o.AuditIndices, "create_doc"),
+			// The writer lease (no audit data): one writer at a time, renewed under seq_no control.
+			idx([]string{s.cfg.Prefix + "audit-writers"}, "index"),
 		}},
 	}
 }

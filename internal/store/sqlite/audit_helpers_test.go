@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -183,38 +181,3 @@ func auditCopyFile(t testing.TB, from, to string) {
 	}
 }
 
-// auditWitness is an HTTP witness at a true process boundary: it keeps the last checkpoint it
-// accepted and can be switched off.
-type auditWitness struct {
-	mu     sync.Mutex
-	latest []byte
-	down   bool
-	anchor audit.HTTPWitness
-}
-
-func auditNewWitness(t testing.TB) *auditWitness {
-	w := &auditWitness{}
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		switch {
-		case w.down:
-			http.Error(rw, "witness down", http.StatusServiceUnavailable)
-		case r.Method == http.MethodPost:
-			w.latest, _ = io.ReadAll(r.Body)
-		case w.latest == nil:
-			http.NotFound(rw, r)
-		default:
-			rw.Write(w.latest)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	w.anchor = audit.HTTPWitness{URL: srv.URL, Client: srv.Client()}
-	return w
-}
-
-func (w *auditWitness) setDown(down bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.down = down
-}
