@@ -5,6 +5,7 @@ import { showTime } from "../time";
 export function AuditTable({ records, caption, onActor }: { records: AuditRecord[]; caption: string; onActor?: (subject: string, name: string) => void }) {
   if (records.length === 0) return <p role="status">No audit events match.</p>;
   return (
+    <div className="scroll-x">
     <table className="audit">
       <caption>{caption}</caption>
       <thead>
@@ -55,5 +56,6 @@ export function AuditTable({ records, caption, onActor }: { records: AuditRecord
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
