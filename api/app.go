@@ -27,6 +27,7 @@ import (
 // readStack is the read store with the ingest path in front of it, shared by serve and ingest.
 type readStack struct {
 	store  reads.Store
+	cams   *ingest.CameraCache // the camera registry in memory, for ingest and search
 	writer *ingest.Writer
 	valid  *ingest.Validator
 	cfg    config.Config
@@ -52,6 +53,7 @@ func newReadStack(ctx context.Context, cfg config.Config, log *slog.Logger, stor
 	}
 	return &readStack{
 		store:  store,
+		cams:   cams,
 		writer: ingest.NewWriter(store, cfg.Ingest.QueueBatches),
 		valid:  &ingest.Validator{Cameras: cams, Now: time.Now, ClockSkew: cfg.Ingest.ClockSkew},
 		cfg:    cfg,
@@ -139,7 +141,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err != nil {
 		return nil, err
 	}
-	svc, err := search.New(search.Deps{Reads: store, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, search.Config{})
+	scfg, err := searchConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := search.New(search.Deps{Reads: store, Cameras: a.reads.cams, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, scfg)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -201,6 +207,27 @@ func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.
 // imageDir is where the plate-patch and overview images are kept: <data_dir>/images.
 func imageDir(cfg config.Config) string { return filepath.Join(cfg.DataDir, "images") }
 
+// searchConfig maps the search section onto the service's config (zero fields take its defaults)
+// and loads the cursor key, creating the file on first start, so that cursors survive restarts
+// and instances sharing the file accept each other's. No file configured: a random key per start.
+func searchConfig(cfg config.Config) (search.Config, error) {
+	sc := search.Config{
+		MaxSpeedKPH:     float64(cfg.Search.MaxSpeedKPH),
+		MinPatternFixed: cfg.Search.MinPatternFixed,
+		DefaultPageSize: cfg.Search.DefaultPageSize,
+		MaxPageSize:     cfg.Search.MaxPageSize,
+		MaxCameras:      cfg.Search.MaxCameras,
+	}
+	if cfg.Search.CursorKeyFile != "" {
+		key, err := search.LoadOrCreateCursorKey(cfg.Search.CursorKeyFile)
+		if err != nil {
+			return search.Config{}, err
+		}
+		sc.CursorKey = key
+	}
+	return sc, nil
+}
+
 func identityConfig(cfg config.Config) identity.Config {
 	ic := identity.Config{
 		Issuer:               cfg.Identity.Issuer,
@@ -214,6 +241,9 @@ func identityConfig(cfg config.Config) identity.Config {
 		SessionIdleTTL:       cfg.Identity.SessionIdleTTL,
 	}
 	ic.AccessTokens.Audience = cfg.Identity.AccessTokenAudience
+	// Verified API keys are trusted from memory for 2s: revocation through this portal is still
+	// immediate, by another instance sharing the store within 2s (see identity.APIKeyCacheTTL).
+	ic.APIKeyCacheTTL = identity.DefaultAPIKeyCacheTTL
 	return ic
 }
 

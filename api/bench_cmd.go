@@ -195,6 +195,22 @@ func benchServer(ctx context.Context, cfg config.Config, log *slog.Logger, dir s
 // store under dataDir, and issues an API key with scope, through the identity service. opts
 // adjust the identity configuration (the search benchmark maps its scope to a person's role).
 func benchPortal(ctx context.Context, cfg config.Config, log *slog.Logger, dataDir string, store reads.Store, scope string, opts ...appOption) (string, string, func() error, error) {
+	p, err := startBenchPortal(ctx, cfg, log, dataDir, store, scope, opts...)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return p.url, p.key, p.stop, nil
+}
+
+// benchRunning is a portal the benchmark started: its address, the API key it issued (and the
+// key's principal), the app behind it, and how to stop it.
+type benchRunning struct {
+	url, key, subject string
+	app               *app
+	stop              func() error
+}
+
+func startBenchPortal(ctx context.Context, cfg config.Config, log *slog.Logger, dataDir string, store reads.Store, scope string, opts ...appOption) (benchRunning, error) {
 	cfg.DataDir = dataDir
 	cfg.Audit = config.Default().Audit
 	cfg.Audit.Path = filepath.Join(cfg.DataDir, "audit.db")
@@ -203,28 +219,33 @@ func benchPortal(ctx context.Context, cfg config.Config, log *slog.Logger, dataD
 	cfg.Audit.Chain = "main"
 	cfg.Identity.Path = filepath.Join(cfg.DataDir, "identity.db")
 	cfg.Identity.SessionKeyFile = filepath.Join(cfg.DataDir, "session.key")
+	// The portal's own stores too, never the configured data directory's.
+	cfg.Authority.Path = filepath.Join(cfg.DataDir, "authority.db")
+	cfg.Retention.Path = filepath.Join(cfg.DataDir, "holds.db")
+	// The search defaults: the raw calls beside each row ask for what they ask for (pages of 50).
+	cfg.Search = config.Search{CursorKeyFile: filepath.Join(cfg.DataDir, "cursor.key")}
 	// Machine clients never talk to the IdP, so the bench needs none; discovery is lazy.
 	cfg.Identity.Issuer, cfg.Identity.ClientID = "http://127.0.0.1:9/bench-has-no-idp", "anpr-portal"
 	cfg.Identity.RedirectURL = "http://127.0.0.1:8080/auth/callback"
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return "", "", nil, err
+		return benchRunning{}, err
 	}
 	if _, err := audit.InitKeys(cfg.Audit.KeyDir, "anpr-bench", rand.Reader); err != nil {
-		return "", "", nil, err
+		return benchRunning{}, err
 	}
 	a, err := openApp(ctx, cfg, log, store, opts...)
 	if err != nil {
-		return "", "", nil, err
+		return benchRunning{}, err
 	}
-	key, _, err := a.ident.CreateAPIKeyAsOperator(ctx, "bench", identity.APIKeyRequest{Name: "bench", Scopes: []string{scope}})
+	key, apiKey, err := a.ident.CreateAPIKeyAsOperator(ctx, "bench", identity.APIKeyRequest{Name: "bench", Scopes: []string{scope}})
 	if err != nil {
 		a.close(context.Background())
-		return "", "", nil, err
+		return benchRunning{}, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		a.close(context.Background())
-		return "", "", nil, err
+		return benchRunning{}, err
 	}
 	hs := &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
@@ -234,7 +255,7 @@ func benchPortal(ctx context.Context, cfg config.Config, log *slog.Logger, dataD
 		// The store belongs to the caller, and a.close leaves it open.
 		return errors.Join(hs.Shutdown(sctx), a.close(sctx))
 	}
-	return "http://" + ln.Addr().String(), key, stop, nil
+	return benchRunning{url: "http://" + ln.Addr().String(), key: key, subject: "apikey:" + apiKey.ID, app: a, stop: stop}, nil
 }
 
 // auditOpener opens one fresh, empty audit log per benchmark phase, signing with signer and

@@ -3,14 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"time"
 
+	"github.com/anpr-portal/anpr/internal/authority"
+	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/bench"
 	"github.com/anpr-portal/anpr/internal/config"
 	"github.com/anpr-portal/anpr/internal/identity"
+	"github.com/anpr-portal/anpr/internal/search"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
@@ -30,13 +34,46 @@ func benchSearch(ctx context.Context, cfg config.Config, log *slog.Logger, dir s
 	asInvestigator := func(ic *identity.Config) {
 		ic.APIKeyScopes = map[string]string{identity.ScopeReadsIngest: identity.RoleIngest, benchSearchScope: identity.RoleInvestigator}
 	}
-	url, key, stop, err := benchPortal(ctx, cfg, log, filepath.Join(dir, "portal-search"), store, benchSearchScope, asInvestigator)
+	// One authority per sensitive type covers all of that type's searches (warm-up included).
+	cfg.Authority.MaxUses = max(cfg.Authority.MaxUses, queries+queries/2)
+	p, err := startBenchPortal(ctx, cfg, log, filepath.Join(dir, "portal-search"), store, benchSearchScope, asInvestigator)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := bench.RunSearch(ctx, bench.SearchOptions{
-		URL: url, Key: key, Store: store, Seed: 1, Reads: n, Now: now,
+		URL: p.url, Key: p.key, Store: store, Seed: 1, Reads: n, Now: now,
 		Queries: queries, Clients: 64, Exports: 5, Progress: progress,
+		Authorize: benchAuthorizer(p.app.authority, p.subject),
 	})
-	return rows, errors.Join(err, stop())
+	return rows, errors.Join(err, p.stop())
+}
+
+// benchAuthorityReason is the reason the benchmark's authorities give: the one its searches give
+// (bench's benchReason), as an authority's purpose must match its searches'.
+var benchAuthorityReason = authz.Reason{
+	Purpose: "stolen_vehicle", CaseRef: "MPS/12345/26", OffenceCode: "TH68010",
+	Justification: "benchmark of the audited search path: vehicle reported stolen from a driveway overnight, route wanted",
+}
+
+// benchAuthorizer gets authorities for the benchmark's API key through the real authority
+// service, as a person would through the API: the key's principal requests, and a second bench
+// principal, an authorising officer of inspector rank, approves (nobody approves their own).
+func benchAuthorizer(svc *authority.Service, subject string) func(context.Context, bench.AuthorityScope) (string, error) {
+	requester := search.Caller{Subject: subject, Name: "bench", Roles: []string{identity.RoleInvestigator}, RequestID: "bench-authority-request"}
+	approver := search.Caller{Subject: "bench:inspector", Name: "bench inspector", Roles: []string{identity.RoleAuthorisingOfficer},
+		Rank: string(authz.Inspector), RequestID: "bench-authority-approve"}
+	return func(ctx context.Context, s bench.AuthorityScope) (string, error) {
+		sc := authority.Scope{VRMs: s.VRMs, Cameras: s.Cameras, From: s.From, To: s.To, SearchTypes: []string{s.Type}}
+		if s.Area != nil {
+			sc.Area = &authority.Area{Polygon: s.Area.Polygon, Centre: s.Area.Centre, RadiusM: s.Area.RadiusM}
+		}
+		v, err := svc.Request(ctx, requester, authority.Request{Reason: benchAuthorityReason, Scope: sc, ExpiresAt: time.Now().Add(24 * time.Hour), MaxUses: s.Uses})
+		if err != nil {
+			return "", fmt.Errorf("request: %w", err)
+		}
+		if _, err := svc.Approve(ctx, approver, v.ID, authority.Decision{Reason: "benchmark: approved to measure the authorised search path"}); err != nil {
+			return "", fmt.Errorf("approve %s: %w", v.ID, err)
+		}
+		return v.ID, nil
+	}
 }

@@ -22,7 +22,10 @@ type browser struct {
 	csrf string
 }
 
-func (b *browser) call(method, path, body string) (int, map[string]any) {
+// exchange sends one request as this person (their cookies and CSRF token, a JSON body, the
+// request id when reqID is set) and returns the response with its body read; every helper below
+// is exchange plus what it checks.
+func (b *browser) exchange(method, path, body, reqID string) (*http.Response, []byte) {
 	b.t.Helper()
 	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
 	if body != "" {
@@ -31,12 +34,22 @@ func (b *browser) call(method, path, body string) (int, map[string]any) {
 	if b.csrf != "" {
 		req.Header.Set("X-CSRF-Token", b.csrf)
 	}
+	if reqID != "" {
+		req.Header.Set("X-Request-ID", reqID)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// call is exchange for a body that may not be JSON (then the map is empty).
+func (b *browser) call(method, path, body string) (int, map[string]any) {
+	b.t.Helper()
+	resp, raw := b.exchange(method, path, body, "")
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	return resp.StatusCode, m

@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anpr-portal/anpr/internal/proc"
 )
 
 // run executes the anpr CLI in-process with the given environment and returns its output.
@@ -69,14 +71,14 @@ func TestCLISeedThenIngestFileTwice(t *testing.T) {
 	}
 }
 
+// freePort is a free 127.0.0.1 address for a portal to listen on.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
 // portal is a running `anpr serve` started in-process, as make run starts it.

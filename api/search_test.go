@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,20 +18,7 @@ import (
 // request left.
 func (b *browser) send(method, path, body, reqID string) (int, map[string]any) {
 	b.t.Helper()
-	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if b.csrf != "" {
-		req.Header.Set("X-CSRF-Token", b.csrf)
-	}
-	req.Header.Set("X-Request-ID", reqID)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := b.exchange(method, path, body, reqID)
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
 		b.t.Fatalf("%s %s: %d %q", method, path, resp.StatusCode, raw)

@@ -8,17 +8,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/identity/dextest"
+	"github.com/anpr-portal/anpr/internal/proc"
 )
 
 const chromium = "/usr/bin/chromium"
@@ -28,7 +28,7 @@ const chromium = "/usr/bin/chromium"
 // that provides it: a SKIPPED line in a plain `go test ./...`, a failure under
 // ANPR_TEST_E2E_REQUIRE=1, which `make e2e` sets, so the browser tests cannot silently not run there.
 func TestBrowser(t *testing.T) {
-	root, err := filepath.Abs("..")
+	root, err := proc.WorkingRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,57 +136,52 @@ func startServe(t *testing.T, env []string, bin, base, logPath string) *server {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start anpr serve: %v", err)
+	p, err := proc.Start(cmd)
+	_ = logFile.Close() // the child has its own copy
+	if err != nil {
+		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); _ = logFile.Close() }()
 	stopped := false
 	s := &server{stop: func() {
 		if stopped {
 			return
 		}
 		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM) // graceful: the audit log is closed last
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("anpr serve exited with %v; log %s", err, logPath)
-			}
-		case <-time.After(40 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("anpr serve did not stop within 40s; log %s", logPath)
+		// SIGTERM first: the portal closes the audit log last, and a clean exit is part of the test.
+		if err := p.Stop(40 * time.Second); err != nil {
+			t.Errorf("anpr serve: %v; log %s", err, logPath)
+		} else if err := p.ExitErr(); err != nil {
+			t.Errorf("anpr serve exited with %v; log %s", err, logPath)
 		}
 	}}
 	t.Cleanup(s.stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("anpr serve exited: %v\n%s", err, log)
-		default:
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.WaitReady(ctx, 100*time.Millisecond, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			return err
 		}
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("anpr serve not ready at %s: %v", base, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s", resp.Status)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}); err != nil {
+		t.Fatalf("anpr serve at %s: %v\n%s", base, err, proc.Tail(logPath, 40))
 	}
+	return s
 }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(port)
 }

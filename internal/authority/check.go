@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/anpr-portal/anpr/internal/geo"
 )
 
 // checkHold refuses a hold the registry does not hold active, since such an authority could
@@ -91,10 +93,10 @@ func (s *Service) checkScope(ctx context.Context, in Scope, now time.Time, keep 
 }
 
 // resolveCameras checks named cameras against the registry and finds the cameras inside area.
-func (s *Service) resolveCameras(ctx context.Context, named []string, area *Area) (cams, inArea []string, err error) {
-	var sh shape
+func (s *Service) resolveCameras(ctx context.Context, named []string, area *geo.Area) (cams, inArea []string, err error) {
+	var sh geo.Shape
 	if area != nil {
-		if sh, err = area.check(s.cfg.MaxAreaKM2, s.cfg.MaxRadiusM); err != nil {
+		if sh, err = area.Check(s.cfg.Area); err != nil {
 			return nil, nil, fmt.Errorf("scope: area: %w", err)
 		}
 	}
@@ -105,7 +107,7 @@ func (s *Service) resolveCameras(ctx context.Context, named []string, area *Area
 	known := make(map[string]bool, len(all))
 	for _, c := range all {
 		known[c.ID] = true
-		if area != nil && sh.contains(c.Lat, c.Lon) {
+		if area != nil && sh.Contains(c.Lat, c.Lon) {
 			inArea = append(inArea, c.ID)
 		}
 	}

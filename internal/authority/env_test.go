@@ -2,7 +2,6 @@ package authority_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/sqlite/sqlitetest"
 	"github.com/anpr-portal/anpr/internal/store/storetest"
 	"github.com/anpr-portal/anpr/policies"
 )
@@ -135,17 +135,7 @@ func newEnv(t *testing.T, cfg authority.Config) *env {
 	if _, err := rs.AppendReads(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.log, err = sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer, Clock: e.clock.now}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.log.Close() })
+	e.log = sqlitetest.AuditLog(t, dir, sqlite.AuditOptions{Clock: e.clock.now})
 	if e.store, err = sqlite.OpenAuthorityStore(ctx, filepath.Join(dir, "authority.db"), sqlite.AuthorityOptions{MaxConns: 8}); err != nil {
 		t.Fatal(err)
 	}

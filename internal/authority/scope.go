@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/anpr-portal/anpr/internal/geo"
 )
 
 // Scope is what an authority covers. VRMs, Cameras and Area each restrict it; at least one must be
@@ -12,9 +14,9 @@ import (
 // window lies inside From..To, its type is listed, every VRM it names is listed (when VRMs are
 // given) and every camera it searches is in the camera set (when cameras or an area are given).
 type Scope struct {
-	VRMs    []string `json:"vrms,omitempty"`
-	Cameras []string `json:"cameras,omitempty"`
-	Area    *Area    `json:"area,omitempty"`
+	VRMs    []string  `json:"vrms,omitempty"`
+	Cameras []string  `json:"cameras,omitempty"`
+	Area    *geo.Area `json:"area,omitempty"`
 	// AreaCameras is the camera set the area resolved to when it was requested (or narrowed):
 	// the authority covers those cameras, whatever is installed later.
 	AreaCameras []string  `json:"area_cameras,omitempty"`
@@ -139,12 +141,12 @@ func (s Scope) text() string {
 		b.WriteString(" cameras=" + strings.Join(s.CameraSet(), ","))
 	}
 	if s.Area != nil {
-		b.WriteString(" area=" + s.Area.text())
+		b.WriteString(" area=" + areaText(*s.Area))
 	}
 	return b.String()
 }
 
-func (a Area) text() string {
+func areaText(a geo.Area) string {
 	if a.Centre != nil {
 		return fmt.Sprintf("within %.0f m of %.5f,%.5f", a.RadiusM, a.Centre[0], a.Centre[1])
 	}
@@ -165,7 +167,7 @@ func Searchable(a Authority, band string) string {
 	switch {
 	case s.restricted() && s.Area != nil:
 		fmt.Fprintf(&b, " at %d camera(s) (%s", len(s.CameraSet()), strings.Join(clipList(s.CameraSet(), 10), ", "))
-		fmt.Fprintf(&b, "; the area is %s)", s.Area.text())
+		fmt.Fprintf(&b, "; the area is %s)", areaText(*s.Area))
 	case s.restricted():
 		fmt.Fprintf(&b, " at %d camera(s) (%s)", len(s.CameraSet()), strings.Join(clipList(s.CameraSet(), 10), ", "))
 	default:

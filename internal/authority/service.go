@@ -9,6 +9,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
 )
@@ -62,8 +63,9 @@ type Config struct {
 	MaxExpiry  time.Duration // longest an authority may stay valid (default 30 days)
 	MaxVRMs    int           // default 20
 	MaxCameras int           // cameras named or inside an area (default 500)
-	MaxAreaKM2 float64       // default DefaultMaxAreaKM2
-	MaxRadiusM float64       // default DefaultMaxRadiusM
+	// Area bounds the area an authority may name: the same limits (and defaults) as an area
+	// search, since an authority wider than any search it could cover would only widen exposure.
+	Area geo.Limits
 	// ClockSkew is how far past now a window may end (default 1 minute).
 	ClockSkew time.Duration
 }
@@ -82,12 +84,7 @@ func (c *Config) CheckAndSetDefaults() error {
 	if c.MaxCameras == 0 {
 		c.MaxCameras = 500
 	}
-	if c.MaxAreaKM2 == 0 {
-		c.MaxAreaKM2 = DefaultMaxAreaKM2
-	}
-	if c.MaxRadiusM == 0 {
-		c.MaxRadiusM = DefaultMaxRadiusM
-	}
+	c.Area = c.Area.WithDefaults()
 	if c.ClockSkew == 0 {
 		c.ClockSkew = time.Minute
 	}
@@ -98,8 +95,11 @@ func (c *Config) CheckAndSetDefaults() error {
 	if c.MaxExpiry < time.Minute {
 		errs = append(errs, fmt.Errorf("authority: max expiry %s must be at least a minute", c.MaxExpiry))
 	}
-	if c.MaxVRMs < 1 || c.MaxCameras < 1 || c.MaxAreaKM2 <= 0 || c.MaxRadiusM <= 0 || c.ClockSkew < 0 {
-		errs = append(errs, errors.New("authority: limits on VRMs, cameras, area and radius must be positive"))
+	if c.MaxVRMs < 1 || c.MaxCameras < 1 || c.ClockSkew < 0 {
+		errs = append(errs, errors.New("authority: limits on VRMs and cameras must be positive"))
+	}
+	if c.Area.MaxAreaKM2 < 0 || c.Area.MinRadiusM < 0 || c.Area.MaxRadiusM < c.Area.MinRadiusM || c.Area.MaxVertices < 3 {
+		errs = append(errs, fmt.Errorf("authority: area limits %+v: want a positive area, 0 <= min radius <= max radius, at least 3 points", c.Area))
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/authority"
+	"github.com/anpr-portal/anpr/internal/geo"
 	"github.com/anpr-portal/anpr/internal/search"
 )
 
@@ -70,20 +71,20 @@ func TestRequestRules(t *testing.T) {
 		{"too many uses", "max_uses", bad(func(r *authority.Request) { r.MaxUses = 51 })},
 		{"expiry passed", "not in the future", bad(func(r *authority.Request) { r.ExpiresAt = t0.Add(-time.Minute) })},
 		{"expiry too far", "shorter", bad(func(r *authority.Request) { r.ExpiresAt = t0.Add(60 * day) })},
-		{"self-intersecting polygon", "intersects itself", bad(func(r *authority.Request) {
-			r.Scope.Area = &authority.Area{Polygon: [][2]float64{{51.53, -0.34}, {51.55, -0.31}, {51.53, -0.31}, {51.55, -0.34}}}
+		{"self-intersecting polygon", "crosses itself", bad(func(r *authority.Request) {
+			r.Scope.Area = &geo.Area{Polygon: [][2]float64{{51.53, -0.34}, {51.55, -0.31}, {51.53, -0.31}, {51.55, -0.34}}}
 		})},
 		{"polygon of two points", "at least 3", bad(func(r *authority.Request) {
-			r.Scope.Area = &authority.Area{Polygon: [][2]float64{{51.53, -0.34}, {51.55, -0.31}}}
+			r.Scope.Area = &geo.Area{Polygon: [][2]float64{{51.53, -0.34}, {51.55, -0.31}}}
 		})},
 		{"polygon too large", "at most", bad(func(r *authority.Request) {
-			r.Scope.Area = &authority.Area{Polygon: [][2]float64{{51.0, -1.0}, {52.0, -1.0}, {52.0, 1.0}, {51.0, 1.0}}}
+			r.Scope.Area = &geo.Area{Polygon: [][2]float64{{51.0, -1.0}, {52.0, -1.0}, {52.0, 1.0}, {51.0, 1.0}}}
 		})},
-		{"radius too large", "radius_m", bad(func(r *authority.Request) {
-			r.Scope.Area = &authority.Area{Centre: &[2]float64{51.5, -0.3}, RadiusM: 50_000}
+		{"radius too large", "radius 50000 m is out of range", bad(func(r *authority.Request) {
+			r.Scope.Area = &geo.Area{Centre: &[2]float64{51.5, -0.3}, RadiusM: 50_000}
 		})},
 		{"area without cameras", "contains no camera", bad(func(r *authority.Request) {
-			r.Scope.Area = &authority.Area{Centre: &[2]float64{52.5, -1.9}, RadiusM: 500}
+			r.Scope.Area = &geo.Area{Centre: &[2]float64{52.5, -1.9}, RadiusM: 500}
 		})},
 		{"unknown hold", "not an active preservation hold", bad(func(r *authority.Request) { r.HoldID = "hold-nope" })},
 		{"past retention without a hold", "name it (hold_id)", bad(func(r *authority.Request) { r.Scope.From = t0.Add(-400 * day) })},
@@ -108,7 +109,7 @@ func TestAreaResolvesToCameras(t *testing.T) {
 	r := band2Request()
 	r.Scope.VRMs, r.Scope.Cameras = nil, nil
 	r.Scope.SearchTypes = []string{"area"}
-	r.Scope.Area = &authority.Area{Centre: &[2]float64{51.538, -0.326}, RadiusM: 1000}
+	r.Scope.Area = &geo.Area{Centre: &[2]float64{51.538, -0.326}, RadiusM: 1000}
 	v := e.request(t, extended, r)
 	if got := strings.Join(v.Scope.CameraSet(), ","); got != "CAM-A,CAM-C" {
 		t.Errorf("area resolved to %s, want CAM-A,CAM-C", got)

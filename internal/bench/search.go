@@ -27,14 +27,28 @@ type SearchCase struct {
 	Name string // the row's name
 	// Type is the search route's last segment: POST /api/v1/searches/<Type>.
 	Type string
-	// Window is how far back the searched window reaches from now.
+	// Window is how far back the searched window reaches from now; 0 for a type whose request
+	// carries its windows elsewhere (multi-location: one per place).
 	Window time.Duration
 	// TargetP99 is the end-to-end p99 target in milliseconds; 0 for none.
 	TargetP99 float64
-	// Body returns the type's own fields for a sampled plate (window and reason are added).
-	Body func(vrm string) map[string]any
+	// Body returns the type's own fields for a query (window, reason and authority are added).
+	Body func(q CaseQuery) map[string]any
 	// Raw runs the same query on the store directly, as the search service would ask it.
-	Raw func(ctx context.Context, st reads.Store, vrm string, from, to time.Time) error
+	Raw func(ctx context.Context, st reads.Store, q CaseQuery) error
+	// Scope, for the sensitive types, is the prior authority the case's searches present: the
+	// benchmark asks for it and has it approved through the real authority service before the
+	// case runs (SearchOptions.Authorize). Its window is fixed when asked, and so are the
+	// case's. Nil for types that need no authority.
+	Scope func(f *Fixture, from, to time.Time) AuthorityScope
+}
+
+// CaseQuery is one query of a case: a sampled plate (the plain types search it), the window, and
+// the run's fixture (the sensitive types search it).
+type CaseQuery struct {
+	VRM      string
+	From, To time.Time
+	F        *Fixture
 }
 
 // day is a calendar day of window. Band 1 ends at 90 days old, judged when the request arrives:
@@ -43,10 +57,13 @@ const day = 24 * time.Hour
 
 // SearchCases are the search types the benchmark measures, each with its targets.
 var SearchCases = []SearchCase{
-	{"exact VRM, 30-day window", "exact", 30 * day, 10, vrmBody, rawPage(reads.MatchExact, plain)},
-	{"partial VRM (two '?'), 30-day window", "partial", 30 * day, 50, patternBody, rawPage(reads.MatchPattern, twoUnknown)},
-	{"misread VRM, 30-day window", "misread", 30 * day, 50, vrmBody, rawPage(reads.MatchSkeleton, plate.Skeleton)},
-	{"journey, 90-day window", "journey", 90*day - 10*time.Minute, 20, vrmBody, rawJourney},
+	{"exact VRM, 30-day window", "exact", 30 * day, 10, vrmBody, rawPage(reads.MatchExact, plain), nil},
+	{"partial VRM (two '?'), 30-day window", "partial", 30 * day, 50, patternBody, rawPage(reads.MatchPattern, twoUnknown), nil},
+	{"misread VRM, 30-day window", "misread", 30 * day, 50, vrmBody, rawPage(reads.MatchSkeleton, plate.Skeleton), nil},
+	{"journey, 90-day window", "journey", 90*day - 10*time.Minute, 20, vrmBody, rawJourney, nil},
+	{"area (circle around a few cameras, with an authority), 30-day window", "area", 30 * day, 0, areaBody, rawArea, areaScope},
+	{"convoy of the planted " + seed.ConvoyTargetVRM + " (T 120 s, K 3, with an authority), 30-day window", "convoy", 30 * day, 500, convoyBody, rawConvoy, convoyScope},
+	{"multi-location (2 places of 1 hour, with an authority)", "multi-location", 0, 0, multiBody, rawMulti, multiScope},
 }
 
 // servicePage is the search service's default page size, which the HTTP searches above use; the
@@ -63,19 +80,19 @@ func twoUnknown(v string) string {
 	return string(b)
 }
 
-func vrmBody(v string) map[string]any     { return map[string]any{"vrm": v} }
-func patternBody(v string) map[string]any { return map[string]any{"pattern": twoUnknown(v)} }
+func vrmBody(q CaseQuery) map[string]any     { return map[string]any{"vrm": q.VRM} }
+func patternBody(q CaseQuery) map[string]any { return map[string]any{"pattern": twoUnknown(q.VRM)} }
 
-func rawPage(m reads.MatchKind, value func(string) string) func(context.Context, reads.Store, string, time.Time, time.Time) error {
-	return func(ctx context.Context, st reads.Store, v string, from, to time.Time) error {
-		_, err := st.FindReads(ctx, reads.Query{Match: m, Value: value(v), From: from, To: to, Order: reads.NewestFirst, Limit: servicePage})
+func rawPage(m reads.MatchKind, value func(string) string) func(context.Context, reads.Store, CaseQuery) error {
+	return func(ctx context.Context, st reads.Store, q CaseQuery) error {
+		_, err := st.FindReads(ctx, reads.Query{Match: m, Value: value(q.VRM), From: q.From, To: q.To, Order: reads.NewestFirst, Limit: servicePage})
 		return err
 	}
 }
 
 // rawJourney reads every page of a plate's reads oldest first, as the journey does.
-func rawJourney(ctx context.Context, st reads.Store, v string, from, to time.Time) error {
-	q := reads.Query{Match: reads.MatchExact, Value: v, From: from, To: to, Order: reads.OldestFirst, Limit: reads.MaxPageSize}
+func rawJourney(ctx context.Context, st reads.Store, cq CaseQuery) error {
+	q := reads.Query{Match: reads.MatchExact, Value: cq.VRM, From: cq.From, To: cq.To, Order: reads.OldestFirst, Limit: reads.MaxPageSize}
 	for {
 		p, err := st.FindReads(ctx, q)
 		if err != nil || p.Next == "" {
@@ -100,8 +117,12 @@ type SearchOptions struct {
 	Queries int // timed queries per search type (half as many again warm up first)
 	Clients int // concurrent clients of the throughput row
 	// Exports is how many exports the export row times.
-	Exports  int
-	Progress io.Writer
+	Exports int
+	// Authorize obtains an approved authority of scope for the benchmark's credential, through
+	// the real authority service: requested as that credential's principal, approved by another
+	// with the rank the policy wants. It returns the authority id the searches present.
+	Authorize func(ctx context.Context, scope AuthorityScope) (string, error)
+	Progress  io.Writer
 }
 
 // benchReason is the structured reason every benchmark request gives, as an investigator would.
@@ -122,10 +143,14 @@ func RunSearch(ctx context.Context, o SearchOptions) ([]Row, error) {
 		Transport: &http.Transport{MaxIdleConns: o.Clients + 4, MaxIdleConnsPerHost: o.Clients + 4}}}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 11))
 	sec := fmt.Sprintf("Searches end to end over HTTP (API key, policy, durable audit) vs the raw store, SQLite at %s reads", commas(o.Reads))
+	f, err := newFixture(ctx, o.Store)
+	if err != nil {
+		return nil, err
+	}
 	var rows []Row
 	for _, sc := range SearchCases {
 		say("search %s (%d each, end to end and raw)...", sc.Name, o.Queries)
-		ours, raw, err := measureCase(ctx, c, o, sc, plates, rng)
+		ours, raw, err := measureCase(ctx, c, o, sc, plates, f, rng)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.Name, err)
 		}
@@ -208,32 +233,63 @@ func (c *client) post(ctx context.Context, path string, body []byte) (int64, err
 	}
 }
 
-// searchBody is the JSON of one request: the type's fields, a window ending now, the reason.
-func searchBody(fields map[string]any, window time.Duration) ([]byte, time.Time, time.Time) {
-	to := time.Now().UTC().Truncate(time.Second)
-	from := to.Add(-window)
-	m := map[string]any{"from": from, "to": to, "reason": benchReason}
+// searchBody is the JSON of one request: the type's fields, the window (none when from is zero:
+// the type carries its own), the reason.
+func searchBody(fields map[string]any, from, to time.Time) []byte {
+	m := map[string]any{"reason": benchReason}
+	if !from.IsZero() {
+		m["from"], m["to"] = from, to
+	}
 	for k, v := range fields {
 		m[k] = v
 	}
 	b, _ := json.Marshal(m)
-	return b, from, to
+	return b
+}
+
+// window is a window ending now, reaching back w.
+func window(w time.Duration) (time.Time, time.Time) {
+	to := time.Now().UTC().Truncate(time.Second)
+	return to.Add(-w), to
 }
 
 // measureCase times Queries end-to-end requests of sc (after Queries/2 untimed warm-ups), then the
-// same queries on the raw store.
-func measureCase(ctx context.Context, c *client, o SearchOptions, sc SearchCase, plates []string, rng *rand.Rand) (Latencies, Latencies, error) {
+// same queries on the raw store. A sensitive type first gets its authority, for all of them.
+func measureCase(ctx context.Context, c *client, o SearchOptions, sc SearchCase, plates []string, f *Fixture, rng *rand.Rand) (Latencies, Latencies, error) {
 	type query struct {
-		body     []byte
-		vrm      string
-		from, to time.Time
+		body []byte
+		q    CaseQuery
 	}
 	n := o.Queries + o.Queries/2
+	authorityID := ""
+	var fixedFrom, fixedTo time.Time
+	if sc.Scope != nil {
+		if f == nil || o.Authorize == nil {
+			return nil, nil, fmt.Errorf("a sensitive search type needs a fixture and an authoriser")
+		}
+		fixedFrom, fixedTo = f.Now.Add(-sc.Window), f.Now
+		scope := sc.Scope(f, fixedFrom, fixedTo)
+		scope.Uses = n
+		id, err := o.Authorize(ctx, scope)
+		if err != nil {
+			return nil, nil, fmt.Errorf("authority for %s: %w", sc.Type, err)
+		}
+		authorityID = id
+	}
 	qs := make([]query, n)
 	for i := range qs {
-		v := plates[rng.IntN(len(plates))]
-		b, from, to := searchBody(sc.Body(v), sc.Window)
-		qs[i] = query{b, v, from, to}
+		cq := CaseQuery{VRM: plates[rng.IntN(len(plates))], F: f}
+		switch {
+		case sc.Scope != nil && sc.Window > 0:
+			cq.From, cq.To = fixedFrom, fixedTo
+		case sc.Window > 0:
+			cq.From, cq.To = window(sc.Window)
+		}
+		fields := sc.Body(cq)
+		if authorityID != "" {
+			fields["authority_id"] = authorityID
+		}
+		qs[i] = query{searchBody(fields, cq.From, cq.To), cq}
 	}
 	var ours, raw Latencies
 	for i, q := range qs {
@@ -247,7 +303,7 @@ func measureCase(ctx context.Context, c *client, o SearchOptions, sc SearchCase,
 	}
 	for i, q := range qs {
 		t0 := time.Now()
-		if err := sc.Raw(ctx, o.Store, q.vrm, q.from, q.to); err != nil {
+		if err := sc.Raw(ctx, o.Store, q.q); err != nil {
 			return nil, nil, err
 		}
 		if i >= o.Queries/2 {
@@ -276,7 +332,8 @@ func measureExport(ctx context.Context, c *client, o SearchOptions, plates []str
 	var ours, raw time.Duration
 	for i := 0; i < o.Exports; i++ {
 		pattern := prefixes[i%len(prefixes)] + "*"
-		body, from, to := searchBody(map[string]any{"type": "partial", "pattern": pattern}, 89*day)
+		from, to := window(89 * day)
+		body := searchBody(map[string]any{"type": "partial", "pattern": pattern}, from, to)
 		t0 := time.Now()
 		lines, err := c.post(ctx, "/api/v1/exports", body)
 		if err != nil {
@@ -322,8 +379,8 @@ func measureConcurrent(ctx context.Context, c *client, o SearchOptions, plates [
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 13))
 	for i := range bodies {
 		v := plates[rng.IntN(len(plates))]
-		var from, to time.Time
-		bodies[i], from, to = searchBody(vrmBody(v), 30*day)
+		from, to := window(30 * day)
+		bodies[i] = searchBody(map[string]any{"vrm": v}, from, to)
 		rqs[i] = rq{v, from, to}
 	}
 	run := func(do func(i int) error) (float64, error) {
@@ -356,7 +413,9 @@ func measureConcurrent(ctx context.Context, c *client, o SearchOptions, plates [
 		return Row{}, err
 	}
 	exact := rawPage(reads.MatchExact, plain)
-	raw, err := run(func(i int) error { return exact(ctx, o.Store, rqs[i].vrm, rqs[i].from, rqs[i].to) })
+	raw, err := run(func(i int) error {
+		return exact(ctx, o.Store, CaseQuery{VRM: rqs[i].vrm, From: rqs[i].from, To: rqs[i].to})
+	})
 	if err != nil {
 		return Row{}, err
 	}

@@ -35,6 +35,8 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	// Authority configures prior authorities (DESIGN section 2).
 	Authority Authority `yaml:"authority"`
+	// Search tunes the search service; see search.go.
+	Search Search `yaml:"search"`
 
 	// Elasticsearch is read only when backend is "elasticsearch"; see elasticsearch.go.
 	Elasticsearch Elasticsearch `yaml:"elasticsearch"`
@@ -217,6 +219,7 @@ func (c *Config) setDerived() {
 	if c.Audit.Chain == "" {
 		c.Audit.Chain = "main"
 	}
+	c.Search.setDerived(c.DataDir)
 	c.Elasticsearch.setDerived()
 }
 
@@ -299,5 +302,6 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive")
 	}
+	errs = append(errs, c.Search.validate()...)
 	return errors.Join(errs...)
 }

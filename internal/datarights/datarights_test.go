@@ -3,7 +3,6 @@ package datarights_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/datarights"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/sqlite/sqlitetest"
 	"github.com/anpr-portal/anpr/internal/store/storetest"
 )
 
@@ -45,32 +45,15 @@ func newEnv(t *testing.T, batch ...reads.Read) *env {
 	if _, err := e.reads.AppendReads(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := func() time.Time { return t0 }
-	if e.log, err = sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer, Clock: clock}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.log.Close() })
+	e.log = sqlitetest.AuditLog(t, dir, sqlite.AuditOptions{Clock: clock})
 	if e.svc, err = datarights.New(e.reads, e.log, clock); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-func (e *env) records(t *testing.T) []audit.Record {
-	t.Helper()
-	p, err := e.log.Read(context.Background(), audit.Filter{Limit: audit.MaxPageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Records
-}
+func (e *env) records(t *testing.T) []audit.Record { return sqlitetest.Records(t, e.log) }
 
 var (
 	manager = datarights.Caller{Actor: audit.Actor{Subject: "mgr-1", Name: "ANPR Manager"}, RequestID: "req-d", Rule: "policy.csv:73"}

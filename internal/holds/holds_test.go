@@ -2,7 +2,6 @@ package holds_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/holds"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/sqlite/sqlitetest"
 	"github.com/anpr-portal/anpr/policies"
 )
 
@@ -36,18 +36,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.store.Close() })
-	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := func() time.Time { return e.now }
-	if e.log, err = sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer, Clock: clock}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.log.Close() })
+	e.log = sqlitetest.AuditLog(t, dir, sqlite.AuditOptions{Clock: clock})
 	az, err := authz.New(authz.Config{}, authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, clock)
 	if err != nil {
 		t.Fatal(err)
@@ -58,14 +48,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) records(t *testing.T) []audit.Record {
-	t.Helper()
-	p, err := e.log.Read(context.Background(), audit.Filter{Limit: audit.MaxPageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Records
-}
+func (e *env) records(t *testing.T) []audit.Record { return sqlitetest.Records(t, e.log) }
 
 var manager = holds.Caller{Actor: audit.Actor{Subject: "mgr-1", Name: "ANPR Manager", Roles: []string{"anpr_manager"}},
 	ClientAddr: "10.0.0.9", RequestID: "req-h", Rule: "policy.csv:70: p, anpr_manager, admin.holds, *, *, *"}

@@ -132,14 +132,8 @@ func (s *Server) auditAnomalies(c *gin.Context) {
 }
 
 func (s *Server) review(c *gin.Context, run func(audit.ReviewRequest, audit.Filter) (any, error)) {
-	req, err := s.reviewRequest(c)
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	f, err := auditFilter(c)
-	if err != nil {
-		abortError(c, err, nil)
+	req, f, ok := s.reviewArgs(c)
+	if !ok {
 		return
 	}
 	out, err := run(req, f)
@@ -150,6 +144,22 @@ func (s *Server) review(c *gin.Context, run func(audit.ReviewRequest, audit.Filt
 	c.JSON(http.StatusOK, out)
 }
 
+// reviewArgs reads the auditor's recorded reason and the event filter every review call takes;
+// on a bad one it renders the problem and returns false.
+func (s *Server) reviewArgs(c *gin.Context) (audit.ReviewRequest, audit.Filter, bool) {
+	req, err := s.reviewRequest(c)
+	if err != nil {
+		abortError(c, err, nil)
+		return audit.ReviewRequest{}, audit.Filter{}, false
+	}
+	f, err := auditFilter(c)
+	if err != nil {
+		abortError(c, err, nil)
+		return audit.ReviewRequest{}, audit.Filter{}, false
+	}
+	return req, f, true
+}
+
 // auditExport spools the export to a temporary file and sends it only after the outcome event
 // (with the file's digest) is durable: no audit data leaves before its own read is recorded.
 func (s *Server) auditExport(c *gin.Context) {
@@ -158,14 +168,8 @@ func (s *Server) auditExport(c *gin.Context) {
 		abortProblem(c, http.StatusBadRequest, CodeBadRequest, "format must be csv or ndjson", nil)
 		return
 	}
-	req, err := s.reviewRequest(c)
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	f, err := auditFilter(c)
-	if err != nil {
-		abortError(c, err, nil)
+	req, f, ok := s.reviewArgs(c)
+	if !ok {
 		return
 	}
 	ct := map[audit.ExportFormat]string{audit.ExportCSV: "text/csv", audit.ExportNDJSON: "application/x-ndjson"}[format]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/authority"
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 )
 
 // Authority routes are DecidedBy their action: whether a request may be filed depends on the band
@@ -20,12 +21,12 @@ import (
 // authorityScopeBody is the scope a client sends: the authority's Scope without the camera set an
 // area resolves to, which only the server works out.
 type authorityScopeBody struct {
-	VRMs        []string        `json:"vrms"`
-	Cameras     []string        `json:"cameras"`
-	Area        *authority.Area `json:"area"`
-	From        time.Time       `json:"from"`
-	To          time.Time       `json:"to"`
-	SearchTypes []string        `json:"search_types"`
+	VRMs        []string  `json:"vrms"`
+	Cameras     []string  `json:"cameras"`
+	Area        *geo.Area `json:"area"`
+	From        time.Time `json:"from"`
+	To          time.Time `json:"to"`
+	SearchTypes []string  `json:"search_types"`
 }
 
 func (b *authorityScopeBody) scope() *authority.Scope {

@@ -116,7 +116,7 @@ func TestAnonymousRefusedPublicRoutesOpen(t *testing.T) {
 	}
 	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(string(raw), "test+") {
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(raw), audit.DefaultKeyName+"+") {
 		t.Errorf("public keys: %d %q", resp.StatusCode, raw)
 	}
 }

@@ -1,14 +1,13 @@
 package httpapi
 
 import (
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/anpr-portal/anpr/internal/audit"
 	"github.com/anpr-portal/anpr/internal/authz"
 	"github.com/anpr-portal/anpr/internal/datarights"
 )
@@ -105,8 +104,8 @@ func (s *Server) eraseRead(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// subjectAccess spools the report to a temporary file and sends it only once its outcome event,
-// with the file's digest, is durable, as auditExport does.
+// subjectAccess sends the report through sendSpooled: only once its outcome event, with the
+// file's digest, is durable.
 func (s *Server) subjectAccess(c *gin.Context) {
 	svc, caller, ok := s.dataRights(c)
 	if !ok {
@@ -117,24 +116,9 @@ func (s *Server) subjectAccess(c *gin.Context) {
 		abortError(c, err, nil)
 		return
 	}
-	spool, err := os.CreateTemp("", "anpr-subject-access-*")
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	_, digest, err := svc.SubjectAccess(c.Request.Context(), caller, datarights.SubjectAccessRequest{
-		VRM: b.VRM, From: b.From, To: b.To, Reason: s.normalisedReason(b.Reason)}, spool)
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="subject-access-%s.csv"`, requestID(c)))
-	c.Header("X-Content-SHA256", digest.String())
-	c.DataFromReader(http.StatusOK, -1, "text/csv", spool, nil)
+	req := datarights.SubjectAccessRequest{VRM: b.VRM, From: b.From, To: b.To, Reason: s.normalisedReason(b.Reason)}
+	sendSpooled(c, "subject-access-"+requestID(c)+".csv", "text/csv", func(w io.Writer) (audit.Digest, error) {
+		_, digest, err := svc.SubjectAccess(c.Request.Context(), caller, req, w)
+		return digest, err
+	}, func(c *gin.Context, err error) { abortError(c, err, nil) })
 }

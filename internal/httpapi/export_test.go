@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -26,6 +25,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/sqlite/sqlitetest"
 	"github.com/anpr-portal/anpr/policies"
 )
 
@@ -89,19 +89,8 @@ func newSearchHarness(t *testing.T) *searchHarness {
 	w := ingest.NewWriter(store, 2)
 	t.Cleanup(func() { w.Close(context.Background()) })
 	v := &ingest.Validator{Cameras: cams, Now: time.Now, ClockSkew: time.Minute}
-	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	al := sqlitetest.AuditLog(t, dir, sqlite.AuditOptions{})
 	keys, _ := audit.LoadKeyring(filepath.Join(dir, "keys"))
-	al, err := sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { al.Close() })
 	h.auditLog = al
 	ist, err := sqlite.OpenIdentityStore(ctx, filepath.Join(dir, "identity.db"), sqlite.IdentityOptions{})
 	if err != nil {

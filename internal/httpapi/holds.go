@@ -56,16 +56,7 @@ func (s *Server) createHold(c *gin.Context) {
 		return
 	}
 	h, err := svc.Create(c.Request.Context(), holdsCaller(c), req)
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	v, err := svc.Get(c.Request.Context(), h.ID)
-	if err != nil {
-		abortError(c, err, nil)
-		return
-	}
-	c.JSON(http.StatusCreated, v)
+	renderHold(c, svc, h, err, http.StatusCreated)
 }
 
 type releaseBody struct {
@@ -83,6 +74,12 @@ func (s *Server) releaseHold(c *gin.Context) {
 		return
 	}
 	h, err := svc.Release(c.Request.Context(), holdsCaller(c), c.Param("id"), b.Reason)
+	renderHold(c, svc, h, err, http.StatusOK)
+}
+
+// renderHold answers a change to a hold (err is the change's) with the hold as a list shows it,
+// read back through the service so the answer carries what Get adds to the stored hold.
+func renderHold(c *gin.Context, svc *holds.Service, h holds.Hold, err error, status int) {
 	if err != nil {
 		abortError(c, err, nil)
 		return
@@ -92,5 +89,5 @@ func (s *Server) releaseHold(c *gin.Context) {
 		abortError(c, err, nil)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	c.JSON(status, v)
 }

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/sqlite/sqlitetest"
 	"github.com/anpr-portal/anpr/policies"
 )
 
@@ -69,19 +69,8 @@ func newHarnessIdP(t *testing.T, queue int, wrap func(reads.Appender) reads.Appe
 	t.Cleanup(func() { w.Close(context.Background()) })
 	v := &ingest.Validator{Cameras: cams, Now: time.Now, ClockSkew: time.Minute}
 
-	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	al := sqlitetest.AuditLog(t, dir, sqlite.AuditOptions{CheckpointEvery: 1})
 	keys, _ := audit.LoadKeyring(filepath.Join(dir, "keys"))
-	al, err := sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer, CheckpointEvery: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { al.Close() })
 	ist, err := sqlite.OpenIdentityStore(ctx, filepath.Join(dir, "identity.db"), sqlite.IdentityOptions{})
 	if err != nil {
 		t.Fatal(err)

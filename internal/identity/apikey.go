@@ -155,9 +155,13 @@ func (s *Service) RevokeAPIKey(ctx context.Context, by Principal, id string) err
 		return storeErr("read API key", err)
 	}
 	return s.runAudited(ctx, by, ActionAPIKeyRevoke, ruleManagerOnly, audit.Payload{Query: what}, func(ctx context.Context) error {
+		// Forgetting after the write is enough: a verifier that read the row before it cannot
+		// cache it afterwards (see apiKeyCache.gen).
+		defer s.keys.forget(id)
 		if err := s.store.RevokeAPIKey(ctx, id, by.Subject, s.now()); err != nil {
 			return storeErr("revoke API key", err)
 		}
+		s.keys.forget(id)
 		return nil
 	})
 }
@@ -182,26 +186,37 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, presented string) (Pri
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: malformed API key", ErrUnauthenticated)
 	}
-	key, hash, err := s.store.GetAPIKey(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return Principal{}, fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
-	}
-	if err != nil {
-		return Principal{}, storeErr("read API key", err)
-	}
-	if subtle.ConstantTimeCompare(hash, hashString(presented)) != 1 {
-		return Principal{}, fmt.Errorf("%w: wrong API key secret", ErrUnauthenticated)
-	}
+	presentedHash := hashString(presented)
 	now := s.now()
+	key, cached := s.keys.get(presentedHash, now, s.cfg.APIKeyCacheTTL)
+	gen := s.keys.generation()
+	if !cached || key.ID != id {
+		stored, hash, err := s.store.GetAPIKey(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return Principal{}, fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
+		}
+		if err != nil {
+			return Principal{}, storeErr("read API key", err)
+		}
+		if subtle.ConstantTimeCompare(hash, presentedHash) != 1 {
+			return Principal{}, fmt.Errorf("%w: wrong API key secret", ErrUnauthenticated)
+		}
+		key, cached = stored, false
+	}
 	if !key.RevokedAt.IsZero() {
 		return Principal{}, fmt.Errorf("%w: API key %s was revoked", ErrUnauthenticated, id)
 	}
 	if !now.Before(key.ExpiresAt) {
 		return Principal{}, fmt.Errorf("%w: API key %s expired", ErrUnauthenticated, id)
 	}
+	if !cached { // only a key that passed every check above is remembered
+		s.keys.put(presentedHash, key, now, gen, s.cfg.APIKeyCacheTTL)
+	}
 	if now.Sub(key.LastUsedAt) >= touchEvery {
 		if err := s.store.TouchAPIKey(ctx, id, now); err != nil {
 			s.log.Warn("record API key use", "key", id, "err", err)
+		} else {
+			s.keys.touched(presentedHash, now)
 		}
 	}
 	p := Principal{Kind: KindAPIKey, Subject: "apikey:" + id, Name: key.Name, APIKeyID: id, Roles: []string{}}

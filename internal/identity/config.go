@@ -72,6 +72,12 @@ type Config struct {
 	// APIKeyMaxTTL the longest allowed (default 366 days).
 	APIKeyTTL    time.Duration
 	APIKeyMaxTTL time.Duration
+	// APIKeyCacheTTL, when positive, lets a verified API key be trusted from memory for that long
+	// (at most MaxAPIKeyCacheTTL; serve uses DefaultAPIKeyCacheTTL), sparing a store read per
+	// machine request. Revocation through this service still takes effect at once; a revocation
+	// written to the store by another process (another instance) takes effect within it. Zero:
+	// every request reads the key from the store, so any revocation is seen at once.
+	APIKeyCacheTTL time.Duration
 
 	// AccessTokens, when Audience is set, accepts IdP access tokens (JWTs) as bearer
 	// credentials for API clients.
@@ -180,6 +186,9 @@ func (c *Config) CheckAndSetDefaults() error {
 		case d.max > 0 && *d.v > d.max:
 			bad("%s %v is longer than %v", d.name, *d.v, d.max)
 		}
+	}
+	if c.APIKeyCacheTTL < 0 || c.APIKeyCacheTTL > MaxAPIKeyCacheTTL {
+		bad("API key cache TTL %v must be 0 (off) to %v: revocation elsewhere must take effect within seconds", c.APIKeyCacheTTL, MaxAPIKeyCacheTTL)
 	}
 	if c.SessionIdleTTL > c.SessionTTL {
 		bad("session idle TTL %v is longer than the session TTL %v", c.SessionIdleTTL, c.SessionTTL)

@@ -54,6 +54,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider // discovered on first use; nil until then
+
+	keys apiKeyCache // API keys verified in the last few seconds (keycache.go)
 }
 
 // NewService checks cfg and loads (or creates) the session signing key. It does not contact the

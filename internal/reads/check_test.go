@@ -2,6 +2,7 @@ package reads
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -51,4 +52,23 @@ func FuzzCursor(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Camera.Check refuses what no store can place, and nothing else.
+func TestCameraCheck(t *testing.T) {
+	ok := Camera{ID: "CAM1", Lat: 51.5, Lon: -0.1}
+	if err := ok.Check(); err != nil {
+		t.Fatalf("valid camera refused: %v", err)
+	}
+	for _, c := range []Camera{
+		{Lat: 51.5, Lon: -0.1},
+		{ID: "CAM1", Lat: 91, Lon: 0},
+		{ID: "CAM1", Lat: math.NaN(), Lon: 0},
+		{ID: "CAM1", Lat: 0, Lon: -180.5},
+		{ID: "CAM1", Lat: 0, Lon: math.NaN()},
+	} {
+		if err := c.Check(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -64,6 +66,20 @@ type Camera struct {
 	Area      string  `json:"area"`      // borough or district, for people reading results
 	Lat       float64 `json:"lat"`
 	Lon       float64 `json:"lon"`
+}
+
+// Check refuses a camera no store can place: one without an id or off the globe. It says what is
+// wrong; the store wraps ErrInvalid around it, and may add limits of its own.
+func (c Camera) Check() error {
+	switch {
+	case c.ID == "":
+		return errors.New("id is empty")
+	case math.IsNaN(c.Lat) || c.Lat < -90 || c.Lat > 90:
+		return fmt.Errorf("latitude %v is outside -90..90", c.Lat)
+	case math.IsNaN(c.Lon) || c.Lon < -180 || c.Lon > 180:
+		return fmt.Errorf("longitude %v is outside -180..180", c.Lon)
+	}
+	return nil
 }
 
 // MatchKind says how Query.Value is compared with a read's plate.

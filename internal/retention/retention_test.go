@@ -2,7 +2,6 @@ package retention_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/retention"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
+	"github.com/anpr-portal/anpr/internal/store/sqlite/sqlitetest"
 	"github.com/anpr-portal/anpr/internal/store/storetest"
 	"github.com/anpr-portal/anpr/policies"
 )
@@ -49,17 +49,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.hs.Close() })
-	if _, err := audit.InitKeys(filepath.Join(dir, "keys"), "test", rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadSigner(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.log, err = sqlite.OpenAuditLog(ctx, filepath.Join(dir, "audit.db"), sqlite.AuditOptions{Signer: signer, Clock: e.clock.Now}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.log.Close() })
+	e.log = sqlitetest.AuditLog(t, dir, sqlite.AuditOptions{Clock: e.clock.Now})
 	az, err := authz.New(authz.Config{}, authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -74,14 +64,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) records(t *testing.T) []audit.Record {
-	t.Helper()
-	p, err := e.log.Read(context.Background(), audit.Filter{Limit: audit.MaxPageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Records
-}
+func (e *env) records(t *testing.T) []audit.Record { return sqlitetest.Records(t, e.log) }
 
 var manager = holds.Caller{Actor: audit.Actor{Subject: "mgr-1", Name: "ANPR Manager"}, Rule: "policy.csv:70"}
 

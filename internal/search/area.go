@@ -44,7 +44,7 @@ func (s *Service) camerasIn(ctx context.Context, a geo.Area) ([]string, error) {
 	if err != nil {
 		return nil, invalid("area: %s", strings.TrimPrefix(err.Error(), geo.ErrInvalid.Error()+": "))
 	}
-	cams, err := s.st.Cameras(ctx)
+	cams, err := s.cams.Cameras(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list cameras: %w", err)
 	}
@@ -65,7 +65,7 @@ func (s *Service) camerasIn(ctx context.Context, a geo.Area) ([]string, error) {
 // public infrastructure, not personal data, so listing them is neither decided by the search
 // policy nor audited (the route still needs a signed-in user).
 func (s *Service) Cameras(ctx context.Context) ([]reads.Camera, error) {
-	cams, err := s.st.Cameras(ctx)
+	cams, err := s.cams.Cameras(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list cameras: %w", err)
 	}

@@ -107,13 +107,9 @@ func (s *Service) Export(ctx context.Context, c Caller, t Type, r Request, w io.
 
 // writeExport streams every page of q to w as CSV while hashing the bytes.
 func (s *Service) writeExport(ctx context.Context, q spec, order reads.Order, w io.Writer) (int64, audit.Digest, error) {
-	cams, err := s.st.Cameras(ctx)
+	byID, err := s.cameraIndex(ctx)
 	if err != nil {
-		return 0, audit.Digest{}, fmt.Errorf("cameras: %w", err)
-	}
-	byID := make(map[string]reads.Camera, len(cams))
-	for _, c := range cams {
-		byID[c.ID] = c
+		return 0, audit.Digest{}, err
 	}
 	sum := audit.NewDigestWriter()
 	// One large buffer: csv.NewWriter reuses a bufio.Writer that is big enough instead of adding

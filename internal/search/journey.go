@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -96,13 +97,9 @@ func (s *Service) Journey(ctx context.Context, c Caller, r JourneyRequest) (Jour
 }
 
 func (s *Service) journey(ctx context.Context, q spec) (Journey, error) {
-	cams, err := s.st.Cameras(ctx)
+	byID, err := s.cameraIndex(ctx)
 	if err != nil {
-		return Journey{}, fmt.Errorf("journey: cameras: %w", err)
-	}
-	byID := make(map[string]reads.Camera, len(cams))
-	for _, c := range cams {
-		byID[c.ID] = c
+		return Journey{}, fmt.Errorf("journey: %w", err)
 	}
 	j := Journey{VRM: q.value, MaxSpeedKPH: s.cfg.MaxSpeedKPH, Stops: []Stop{}, ImpossibleTravel: []TravelFlag{}}
 	max := s.cfg.MaxJourneyReads
@@ -112,6 +109,7 @@ func (s *Service) journey(ctx context.Context, q spec) (Journey, error) {
 		if err != nil {
 			return Journey{}, fmt.Errorf("journey: %w", err)
 		}
+		j.Stops = slices.Grow(j.Stops, len(page.Reads)) // one allocation per page, not log2(n)
 		for _, rd := range page.Reads {
 			if len(j.Stops) == max {
 				j.Truncated = true

@@ -216,7 +216,7 @@ func (s *Service) checkCameras(ctx context.Context, ids []string) ([]string, err
 		if id == "" {
 			return nil, invalid("a camera id is empty")
 		}
-		if _, err := s.st.Camera(ctx, id); err != nil {
+		if _, err := s.cams.Camera(ctx, id); err != nil {
 			if errors.Is(err, reads.ErrNotFound) {
 				unknown = append(unknown, id)
 				continue

@@ -61,6 +61,10 @@ type Deps struct {
 	// Images holds the plate-patch and overview images reads name; nil answers every image view
 	// with "not found" (after the view is decided and audited).
 	Images ImageStore
+	// Cameras answers camera look-ups (camera checks, area resolution, journey and export
+	// positions); nil asks Reads each time. Serve passes the in-memory registry
+	// (ingest.CameraCache), because listing the registry per request cost about 0.5 ms.
+	Cameras CameraSource
 	// Now is the clock; windows are judged against it. It should be the Authorizer's clock too,
 	// or a window could be "not in the future" here and in another band there.
 	Now func() time.Time
@@ -179,6 +183,7 @@ func (c *Config) CheckAndSetDefaults() error {
 // Service runs searches. It is safe for concurrent use.
 type Service struct {
 	st   Store
+	cams CameraSource
 	log  audit.Appender
 	az   *authz.Authorizer
 	auth Authorities
@@ -217,7 +222,11 @@ func New(d Deps, cfg Config) (*Service, error) {
 		}
 	}
 	cfg.CursorKey = nil // kept only inside the sealer
-	return &Service{st: d.Reads, log: d.Audit, az: d.Authz, auth: d.Authorities, img: d.Images, now: d.Now, cfg: cfg, curs: cursorSealer{key: key}}, nil
+	cams := d.Cameras
+	if cams == nil {
+		cams = d.Reads
+	}
+	return &Service{st: d.Reads, cams: cams, log: d.Audit, az: d.Authz, auth: d.Authorities, img: d.Images, now: d.Now, cfg: cfg, curs: cursorSealer{key: key}}, nil
 }
 
 // Config returns the effective configuration (without the cursor key).

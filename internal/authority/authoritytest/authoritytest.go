@@ -15,6 +15,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/authority"
 	"github.com/anpr-portal/anpr/internal/authz"
+	"github.com/anpr-portal/anpr/internal/geo"
 )
 
 // NewStore returns an empty store for one test; the caller closes it in t.Cleanup.
@@ -41,7 +42,7 @@ func Sample(id, requester string, created time.Time) authority.Authority {
 			Justification: "silver Ford seen leaving the burglary; establish its route that night"},
 		Scope: authority.Scope{
 			VRMs: []string{"AB12CDE", "YR17KDX"}, Cameras: []string{"CAM0001"},
-			Area: &authority.Area{Centre: &[2]float64{51.5, -0.12}, RadiusM: 1500}, AreaCameras: []string{"CAM0002", "CAM0003"},
+			Area: &geo.Area{Centre: &[2]float64{51.5, -0.12}, RadiusM: 1500}, AreaCameras: []string{"CAM0002", "CAM0003"},
 			From: created.Add(-200 * 24 * time.Hour), To: created.Add(-150 * 24 * time.Hour),
 			SearchTypes: []string{"exact", "journey"},
 		},

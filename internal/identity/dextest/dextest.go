@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,9 +18,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/anpr-portal/anpr/internal/proc"
 )
 
 // ClientID is the OAuth2 client the portal uses; deploy/dex/config.yaml.tmpl registers it.
@@ -65,7 +65,7 @@ func (d *Dex) User(username string) User {
 // skips it, when Dex cannot be built or started.
 func Start(tb testing.TB, opts Options) *Dex {
 	tb.Helper()
-	root, err := repoRoot()
+	root, err := proc.WorkingRoot()
 	if err != nil {
 		tb.Fatalf("dextest: %v", err)
 	}
@@ -84,9 +84,9 @@ func Start(tb testing.TB, opts Options) *Dex {
 	// that race is rare, and a retry with a new port resolves it.
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := proc.FreePort()
 		if err != nil {
-			tb.Fatalf("dextest: find a free port: %v", err)
+			tb.Fatalf("dextest: %v", err)
 		}
 		cfg, err := renderConfig(string(tmpl), configParams{
 			Port: port, ClientSecret: secret, RedirectURIs: opts.RedirectURIs,
@@ -125,98 +125,62 @@ func (d *Dex) run(bin, cfgPath string) error {
 	if err != nil {
 		return fmt.Errorf("create log file: %w", err)
 	}
-	// exec.Command, not CommandContext: the process must outlive any one context and is stopped
-	// only by the cleanup below.
+	defer logFile.Close() // the child has its own copy of the descriptor
 	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return fmt.Errorf("exec %s: %w", bin, err)
+	p, err := proc.Start(cmd)
+	if err != nil {
+		return err
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		_ = logFile.Close()
-		close(exited)
-	}()
 	d.tb.Cleanup(func() {
-		stop(cmd.Process, exited)
+		if err := p.Stop(10 * time.Second); err != nil {
+			d.tb.Logf("dextest: stop Dex: %v", err)
+		}
 		if d.tb.Failed() {
 			d.tb.Logf("dextest: Dex log (%s):\n%s", d.logPath, d.logTail())
 		}
 	})
-
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-exited:
-			if strings.Contains(d.logTail(), "address already in use") {
-				return errPortTaken
-			}
-			return fmt.Errorf("dex exited before it was ready: %v", waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("dex not ready at %s within 60s", d.Issuer)
-		case <-tick.C:
-			if d.ready(ctx) {
-				return nil
-			}
-		}
+	err = p.WaitReady(ctx, 50*time.Millisecond, d.ready)
+	if errors.Is(err, proc.ErrExited) && strings.Contains(d.logTail(), "address already in use") {
+		return errPortTaken
 	}
+	if err != nil {
+		return fmt.Errorf("dex at %s: %w", d.Issuer, err)
+	}
+	return nil
 }
 
-// ready reports whether our Dex (not some other server that took the port) serves discovery.
-func (d *Dex) ready(ctx context.Context) bool {
+// ready says whether our Dex (not some other server that took the port) serves discovery.
+func (d *Dex) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.Issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return false
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
 	defer resp.Body.Close()
 	var doc struct {
 		Issuer string `json:"issuer"`
 	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil {
-		return false
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("discovery: %s", resp.Status)
 	}
-	return doc.Issuer == d.Issuer
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return fmt.Errorf("discovery: %w", err)
+	}
+	if doc.Issuer != d.Issuer {
+		return fmt.Errorf("discovery names issuer %q, not ours", doc.Issuer)
+	}
+	return nil
 }
 
-// stop ends the process this package started: SIGTERM for a clean exit, SIGKILL if it lingers.
-func stop(p *os.Process, exited <-chan struct{}) {
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = p.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = p.Kill()
-		<-exited
-	}
-}
-
-func (d *Dex) logTail() string {
-	b, err := os.ReadFile(d.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	const max = 4000
-	if len(b) > max {
-		b = b[len(b)-max:]
-	}
-	return string(b)
-}
+func (d *Dex) logTail() string { return proc.Tail(d.logPath, 60) }
 
 // build runs deploy/dex/build.sh, which rebuilds only when deploy/dex/go.mod, go.sum, build.sh or the Go
 // toolchain changed, and returns the binary's path. build.sh serialises concurrent callers.
@@ -247,32 +211,6 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
-}
-
-// repoRoot finds the checkout from the working directory, which `go test` sets to the package
-// under test, so any package in the module can start Dex.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("get working directory: %w", err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "deploy", "dex", "build.sh")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no deploy/dex/build.sh in %s or any parent: run tests from inside the checkout", dir)
-		}
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomSecret(tb testing.TB) string {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/anpr-portal/anpr/internal/proc"
 )
 
 // callbackServer stands in for the portal's redirect URI: it echoes the query Dex sent back
@@ -215,12 +217,12 @@ func TestDexPasswordLogin(t *testing.T) {
 // TestRunScript starts Dex the way `make run` does, through deploy/dex/run.sh, and logs in once,
 // so the shell renderer of the config template cannot drift from the Go one unnoticed.
 func TestRunScript(t *testing.T) {
-	root, err := repoRoot()
+	root, err := proc.WorkingRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	build(t, root) // report a build failure as such, not as a run.sh failure
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,28 +240,23 @@ func TestRunScript(t *testing.T) {
 		strconv.Itoa(port), "http://127.0.0.1:8080/auth/callback,"+redirectURI, t.TempDir())
 	cmd.Env = append(os.Environ(), "DEX_CLIENT_SECRET="+d.ClientSecret)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd) // run.sh execs Dex, so this process is Dex
+	_ = logFile.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(exited) }()
 	t.Cleanup(func() {
-		stop(cmd.Process, exited) // run.sh execs Dex, so this pid is Dex's
+		if err := p.Stop(10 * time.Second); err != nil {
+			t.Logf("stop Dex: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("Dex log:\n%s", d.logTail())
 		}
 	})
-
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	for !d.ready(ctx) {
-		select {
-		case <-exited:
-			t.Fatalf("run.sh exited before Dex was ready:\n%s", d.logTail())
-		case <-ctx.Done():
-			t.Fatalf("Dex from run.sh not ready within 60s:\n%s", d.logTail())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := p.WaitReady(ctx, 50*time.Millisecond, d.ready); err != nil {
+		t.Fatalf("Dex from run.sh: %v\n%s", err, d.logTail())
 	}
 	f := newFlow(t, d, redirectURI)
 	a, err := f.authorize(t.Context(), t, d.User("inspector"))
@@ -274,7 +271,7 @@ func TestRunScript(t *testing.T) {
 // TestDemoUsersMatchTemplate catches a user added to the config but not to DemoUsers (the login
 // test catches the reverse and any password or group drift).
 func TestDemoUsersMatchTemplate(t *testing.T) {
-	root, err := repoRoot()
+	root, err := proc.WorkingRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,17 +57,10 @@ func (s *Store) PutCameras(ctx context.Context, cams []reads.Camera) error {
 }
 
 func checkCamera(c reads.Camera) error {
-	switch {
-	case c.ID == "":
-		return errors.New("id is empty")
-	case len(c.ID) > 512:
+	if len(c.ID) > 512 {
 		return errors.New("id is longer than 512 bytes, the most an Elasticsearch _id can hold")
-	case math.IsNaN(c.Lat) || c.Lat < -90 || c.Lat > 90:
-		return fmt.Errorf("latitude %v is outside -90..90", c.Lat)
-	case math.IsNaN(c.Lon) || c.Lon < -180 || c.Lon > 180:
-		return fmt.Errorf("longitude %v is outside -180..180", c.Lon)
 	}
-	return nil
+	return c.Check()
 }
 
 // Cameras lists every camera, ordered by id, paging with search_after so any number fits.

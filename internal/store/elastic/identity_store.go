@@ -63,20 +63,9 @@ func OpenIdentityStore(ctx context.Context, cfg Config) (*IdentityStore, error) 
 	if err := cfg.CheckAndSetDefaults(); err != nil {
 		return nil, fmt.Errorf("open identity store: %w: %w", identity.ErrInvalid, err)
 	}
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
-		Addresses: cfg.Addresses,
-		Username:  cfg.Username,
-		Password:  cfg.Password,
-		APIKey:    cfg.APIKey,
-		Transport: cfg.Transport,
-		// A conditional write resent after an overload answer either lands or meets its own
-		// first attempt as a conflict; both are safe (a conflict is re-read and decided again).
-		RetryOnStatus: []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
-		MaxRetries:    cfg.MaxRetries,
-		RetryBackoff:  func(attempt int) time.Duration { return backoff(cfg, attempt) },
-	})
+	es, err := newClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open identity store: client: %w", err)
+		return nil, fmt.Errorf("open identity store: %w", err)
 	}
 	p := cfg.Prefix + "identity-"
 	s := &IdentityStore{es: es, cfg: cfg, flows: p + "login-flows", sessions: p + "sessions", users: p + "users",

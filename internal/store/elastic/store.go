@@ -130,20 +130,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.CheckAndSetDefaults(); err != nil {
 		return nil, err
 	}
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
-		Addresses: cfg.Addresses,
-		Username:  cfg.Username,
-		Password:  cfg.Password,
-		APIKey:    cfg.APIKey,
-		Transport: cfg.Transport,
-		// Whole requests refused for overload are retried here; refused bulk items are retried
-		// by AppendReads, which alone knows which items to resend.
-		RetryOnStatus: []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
-		MaxRetries:    cfg.MaxRetries,
-		RetryBackoff:  func(attempt int) time.Duration { return backoff(cfg, attempt) },
-	})
+	es, err := newClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("elastic: client: %w", err)
+		return nil, fmt.Errorf("elastic: %w", err)
 	}
 	s := &Store{
 		es:      es,
@@ -168,6 +157,28 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Features reports what Open detected.
 func (s *Store) Features() Features { return s.features }
+
+// newClient is the client every store of this package uses: cfg's addresses and credentials,
+// with whole requests that were refused for overload retried (backoff). Resending is safe for
+// every store: refused bulk items are retried by AppendReads, which alone knows which items to
+// resend, and a conditional write resent after an overload answer either lands or meets its own
+// first attempt as a conflict, which the caller re-reads and decides again.
+func newClient(cfg Config) (*elasticsearch.TypedClient, error) {
+	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{
+		Addresses:     cfg.Addresses,
+		Username:      cfg.Username,
+		Password:      cfg.Password,
+		APIKey:        cfg.APIKey,
+		Transport:     cfg.Transport,
+		RetryOnStatus: []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
+		MaxRetries:    cfg.MaxRetries,
+		RetryBackoff:  func(attempt int) time.Duration { return backoff(cfg, attempt) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	return es, nil
+}
 
 // backoff is the wait before retry attempt (1-based): exponential with full jitter, so clients
 // refused together do not come back together.

@@ -15,7 +15,7 @@ import (
 // AuthorityStore is authority.Store on SQLite. It commits with synchronous=FULL: an approval or a
 // revocation that a power cut undid would bring a dead authority back, or lose a counted use.
 type AuthorityStore struct {
-	db *sql.DB
+	storeDB
 }
 
 var _ authority.Store = (*AuthorityStore)(nil)
@@ -32,23 +32,11 @@ func OpenAuthorityStore(ctx context.Context, path string, opts AuthorityOptions)
 	if opts.MaxConns < 0 {
 		return nil, fmt.Errorf("%w: authority store max conns %d is negative", authority.ErrInvalid, opts.MaxConns)
 	}
-	db, err := openDB(ctx, path, Full, opts.MaxConns)
+	db, err := openStore(ctx, "authority", path, opts.MaxConns, authoritySchema)
 	if err != nil {
-		return nil, fmt.Errorf("open authority store: %w", err)
+		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, authoritySchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open authority store %s: create schema: %w", path, err)
-	}
-	return &AuthorityStore{db: db}, nil
-}
-
-// Close closes the database.
-func (s *AuthorityStore) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close authority store: %w", err)
-	}
-	return nil
+	return &AuthorityStore{db}, nil
 }
 
 // Times are Unix microseconds, 0 for the zero time. The reason and scope are JSON: they are read
@@ -91,9 +79,9 @@ func (s *AuthorityStore) Create(ctx context.Context, a authority.Authority) erro
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO authority_requests (`+authorityColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Requester, a.RequesterName, string(a.State), string(reason), string(scope), identityUS(a.RequestedExpiresAt),
-		identityUS(a.ExpiresAt), a.MaxUses, a.Uses, a.HoldID, identityUS(a.CreatedAt), a.DecidedBy, a.DecidedByName,
-		identityUS(a.DecidedAt), a.DecisionReason)
+		a.ID, a.Requester, a.RequesterName, string(a.State), string(reason), string(scope), unixMicro(a.RequestedExpiresAt),
+		unixMicro(a.ExpiresAt), a.MaxUses, a.Uses, a.HoldID, unixMicro(a.CreatedAt), a.DecidedBy, a.DecidedByName,
+		unixMicro(a.DecidedAt), a.DecisionReason)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint") {
 			return fmt.Errorf("create authority %q: %w", a.ID, authority.ErrConflict)
@@ -118,8 +106,8 @@ func scanAuthority(sc interface{ Scan(...any) error }) (authority.Authority, err
 	if err := json.Unmarshal([]byte(scope), &a.Scope); err != nil {
 		return authority.Authority{}, fmt.Errorf("decode stored scope of %s: %w", a.ID, err)
 	}
-	a.RequestedExpiresAt, a.ExpiresAt = identityTime(reqExp), identityTime(exp)
-	a.CreatedAt, a.DecidedAt = identityTime(created), identityTime(decided)
+	a.RequestedExpiresAt, a.ExpiresAt = fromUnixMicro(reqExp), fromUnixMicro(exp)
+	a.CreatedAt, a.DecidedAt = fromUnixMicro(created), fromUnixMicro(decided)
 	return a, nil
 }
 
@@ -182,7 +170,7 @@ func (s *AuthorityStore) Transition(ctx context.Context, id string, t authority.
 	}
 	defer tx.Rollback()
 	set := `state = ?, decided_by = ?, decided_by_name = ?, decided_us = ?, decision_reason = ?`
-	args := []any{string(t.To), t.By, t.ByName, identityUS(t.At), t.Reason}
+	args := []any{string(t.To), t.By, t.ByName, unixMicro(t.At), t.Reason}
 	if t.To == authority.Expired {
 		// Expiry is not a decision: who decided the authority stays on record.
 		set, args = `state = ?`, []any{string(t.To)}
@@ -193,10 +181,10 @@ func (s *AuthorityStore) Transition(ctx context.Context, id string, t authority.
 			return authority.Authority{}, fmt.Errorf("transition authority: encode scope: %w", err)
 		}
 		set += `, scope = ?, expires_us = ?, max_uses = ?`
-		args = append(args, string(scope), identityUS(t.ExpiresAt), t.MaxUses)
+		args = append(args, string(scope), unixMicro(t.ExpiresAt), t.MaxUses)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE authority_requests SET `+set+` WHERE id = ? AND state = ?`, append(args, id, string(t.From))...)
-	n, err := identityRows(res, err)
+	n, err := rowsAffected(res, err)
 	if err != nil {
 		return authority.Authority{}, fmt.Errorf("transition authority: %w: %w", authority.ErrUnavailable, err)
 	}
@@ -225,8 +213,8 @@ func (s *AuthorityStore) Spend(ctx context.Context, id, subject string, now time
 	res, err := tx.ExecContext(ctx, `UPDATE authority_requests
 		SET uses = uses + 1, state = CASE WHEN uses + 1 >= max_uses THEN ? ELSE state END
 		WHERE id = ? AND state = ? AND requester = ? AND expires_us > ? AND uses < max_uses`,
-		string(authority.Exhausted), id, string(authority.Approved), subject, identityUS(now))
-	n, err := identityRows(res, err)
+		string(authority.Exhausted), id, string(authority.Approved), subject, unixMicro(now))
+	n, err := rowsAffected(res, err)
 	if err != nil {
 		return authority.Authority{}, fmt.Errorf("spend authority: %w: %w", authority.ErrUnavailable, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -65,4 +66,73 @@ func openDB(ctx context.Context, path string, d Durability, maxConns int, extra 
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// openStore opens a small store's database with synchronous=FULL (every such store keeps state
+// whose loss in a power cut would bring a revoked credential or authority back, or let retention
+// delete held data) and creates its schema, whose statements must be idempotent. name is for
+// errors ("authority", "hold", ...). Stores may share one file: each prefixes its tables.
+func openStore(ctx context.Context, name, path string, maxConns int, schema string) (storeDB, error) {
+	db, err := openDB(ctx, path, Full, maxConns)
+	if err != nil {
+		return storeDB{}, fmt.Errorf("open %s store: %w", name, err)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return storeDB{}, fmt.Errorf("open %s store %s: create schema: %w", name, path, err)
+	}
+	return storeDB{db: db, name: name}, nil
+}
+
+// storeDB is one store's database, embedded in the store so that every store closes alike.
+type storeDB struct {
+	db   *sql.DB
+	name string
+}
+
+// Close closes the database.
+func (s storeDB) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s store: %w", s.name, err)
+	}
+	return nil
+}
+
+// Times in the small stores' tables are Unix microseconds (or milliseconds where the table says
+// so), with 0 for the zero time, so that "not set" needs no NULL.
+
+func unixMicro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromUnixMicro(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromUnixMilli(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// rowsAffected is how many rows an update changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -18,7 +18,7 @@ import (
 // a hold protects evidence from deletion, and one lost in a power cut could let retention delete
 // what it was placed to keep.
 type HoldStore struct {
-	db *sql.DB
+	storeDB
 }
 
 var (
@@ -29,23 +29,11 @@ var (
 // OpenHoldStore opens (creating if needed) the holds database at path. It may share a file with
 // other stores: its tables are prefixed holds_.
 func OpenHoldStore(ctx context.Context, path string) (*HoldStore, error) {
-	db, err := openDB(ctx, path, Full, 4)
+	db, err := openStore(ctx, "hold", path, 4, holdsSchema)
 	if err != nil {
-		return nil, fmt.Errorf("open hold store: %w", err)
+		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, holdsSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open hold store %s: schema: %w", path, err)
-	}
-	return &HoldStore{db: db}, nil
-}
-
-// Close closes the database.
-func (s *HoldStore) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close hold store: %w", err)
-	}
-	return nil
+	return &HoldStore{db}, nil
 }
 
 // Times are Unix milliseconds, 0 for the zero time. Scope and reason are JSON: they are read
@@ -70,20 +58,6 @@ CREATE TABLE IF NOT EXISTS holds_retention_runs (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS holds_retention_runs_started ON holds_retention_runs(started_ms);`
 
-func holdsMS(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func holdsTime(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
 // CreateHold stores a new hold.
 func (s *HoldStore) CreateHold(ctx context.Context, h holds.Hold) error {
 	reason, err := json.Marshal(h.Reason)
@@ -97,8 +71,8 @@ func (s *HoldStore) CreateHold(ctx context.Context, h holds.Hold) error {
 	_, err = s.db.ExecContext(ctx, `INSERT INTO holds_holds
 		(id, case_ref, reason, scope, review_ms, created_by, created_ms, released_by, released_ms, release_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.ID, h.CaseRef, string(reason), string(scope), holdsMS(h.ReviewAt), h.CreatedBy, holdsMS(h.CreatedAt),
-		h.ReleasedBy, holdsMS(h.ReleasedAt), h.ReleaseReason)
+		h.ID, h.CaseRef, string(reason), string(scope), unixMilli(h.ReviewAt), h.CreatedBy, unixMilli(h.CreatedAt),
+		h.ReleasedBy, unixMilli(h.ReleasedAt), h.ReleaseReason)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return fmt.Errorf("create hold %s: %w", h.ID, holds.ErrConflict)
@@ -125,7 +99,7 @@ func holdsScan(sc interface{ Scan(...any) error }) (holds.Hold, error) {
 		return holds.Hold{}, fmt.Errorf("hold %s: scope: %w", h.ID, err)
 	}
 	h.Reason = r
-	h.ReviewAt, h.CreatedAt, h.ReleasedAt = holdsTime(review), holdsTime(created), holdsTime(released)
+	h.ReviewAt, h.CreatedAt, h.ReleasedAt = fromUnixMilli(review), fromUnixMilli(created), fromUnixMilli(released)
 	return h, nil
 }
 
@@ -165,12 +139,8 @@ func (s *HoldStore) ListHolds(ctx context.Context) ([]holds.Hold, error) {
 // ReleaseHold releases an active hold. The condition on released_ms makes it a compare-and-set:
 // of two concurrent releases exactly one changes the row.
 func (s *HoldStore) ReleaseHold(ctx context.Context, id, by, reason string, at time.Time) (holds.Hold, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE holds_holds SET released_by = ?, released_ms = ?, release_reason = ?
-		WHERE id = ? AND released_ms = 0`, by, holdsMS(at), reason, id)
-	if err != nil {
-		return holds.Hold{}, fmt.Errorf("release hold %q: %w: %w", id, holds.ErrUnavailable, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := rowsAffected(s.db.ExecContext(ctx, `UPDATE holds_holds SET released_by = ?, released_ms = ?, release_reason = ?
+		WHERE id = ? AND released_ms = 0`, by, unixMilli(at), reason, id))
 	if err != nil {
 		return holds.Hold{}, fmt.Errorf("release hold %q: %w: %w", id, holds.ErrUnavailable, err)
 	}
@@ -191,7 +161,7 @@ func (s *HoldStore) RecordRun(ctx context.Context, r retention.Run) error {
 		return fmt.Errorf("record retention run: %w", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO holds_retention_runs (id, started_ms, report) VALUES (?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET report = excluded.report`, r.ID, holdsMS(r.StartedAt), string(b)); err != nil {
+		ON CONFLICT(id) DO UPDATE SET report = excluded.report`, r.ID, unixMilli(r.StartedAt), string(b)); err != nil {
 		return fmt.Errorf("record retention run: %w: %w", holds.ErrUnavailable, err)
 	}
 	return nil

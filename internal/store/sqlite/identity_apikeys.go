@@ -19,8 +19,8 @@ func (s *IdentityStore) CreateAPIKey(ctx context.Context, k identity.APIKey, has
 	_, err = s.db.ExecContext(ctx, `INSERT INTO identity_api_keys
 		(id, name, hash, scopes, created_by, created_us, expires_us, revoked_us, revoked_by, last_used_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Name, hash, scopes, k.CreatedBy, identityUS(k.CreatedAt), identityUS(k.ExpiresAt),
-		identityUS(k.RevokedAt), k.RevokedBy, identityUS(k.LastUsedAt))
+		k.ID, k.Name, hash, scopes, k.CreatedBy, unixMicro(k.CreatedAt), unixMicro(k.ExpiresAt),
+		unixMicro(k.RevokedAt), k.RevokedBy, unixMicro(k.LastUsedAt))
 	if err != nil {
 		return fmt.Errorf("create API key: %w", err)
 	}
@@ -41,7 +41,7 @@ func identityScanAPIKey(sc interface{ Scan(...any) error }, extra ...any) (ident
 	if k.Scopes, err = identityList(scopes); err != nil {
 		return identity.APIKey{}, err
 	}
-	k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt = identityTime(created), identityTime(expires), identityTime(revoked), identityTime(used)
+	k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt = fromUnixMicro(created), fromUnixMicro(expires), fromUnixMicro(revoked), fromUnixMicro(used)
 	return k, nil
 }
 
@@ -83,8 +83,8 @@ func (s *IdentityStore) ListAPIKeys(ctx context.Context) ([]identity.APIKey, err
 // RevokeAPIKey marks a key revoked.
 func (s *IdentityStore) RevokeAPIKey(ctx context.Context, id, by string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE identity_api_keys SET revoked_us = ?, revoked_by = ? WHERE id = ? AND revoked_us = 0`,
-		identityUS(at), by, id)
-	if n, err := identityRows(res, err); err != nil {
+		unixMicro(at), by, id)
+	if n, err := rowsAffected(res, err); err != nil {
 		return fmt.Errorf("revoke API key: %w", err)
 	} else if n == 1 {
 		return nil
@@ -97,7 +97,7 @@ func (s *IdentityStore) RevokeAPIKey(ctx context.Context, id, by string, at time
 
 // TouchAPIKey records the key's latest use.
 func (s *IdentityStore) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE identity_api_keys SET last_used_us = max(last_used_us, ?) WHERE id = ?`, identityUS(at), id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE identity_api_keys SET last_used_us = max(last_used_us, ?) WHERE id = ?`, unixMicro(at), id); err != nil {
 		return fmt.Errorf("touch API key: %w", err)
 	}
 	return nil

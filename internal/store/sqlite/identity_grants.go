@@ -21,7 +21,7 @@ func (s *IdentityStore) CreateGrant(ctx context.Context, g identity.Grant) error
 	}
 	defer tx.Rollback()
 	var n int
-	at := identityUS(g.GrantedAt)
+	at := unixMicro(g.GrantedAt)
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM identity_grants
 		WHERE subject = ? AND role = ? AND revoked_us = 0 AND (expires_us = 0 OR expires_us > ?)`, g.Subject, g.Role, at).Scan(&n); err != nil {
 		return fmt.Errorf("create grant: %w", err)
@@ -31,7 +31,7 @@ func (s *IdentityStore) CreateGrant(ctx context.Context, g identity.Grant) error
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO identity_grants
 		(id, subject, role, rank, reason, granted_by, granted_us, expires_us, revoked_us, revoked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.ID, g.Subject, g.Role, g.Rank, g.Reason, g.GrantedBy, at, identityUS(g.ExpiresAt), identityUS(g.RevokedAt), g.RevokedBy); err != nil {
+		g.ID, g.Subject, g.Role, g.Rank, g.Reason, g.GrantedBy, at, unixMicro(g.ExpiresAt), unixMicro(g.RevokedAt), g.RevokedBy); err != nil {
 		return fmt.Errorf("create grant: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -48,7 +48,7 @@ func identityScanGrant(sc interface{ Scan(...any) error }) (identity.Grant, erro
 	if err := sc.Scan(&g.ID, &g.Subject, &g.Role, &g.Rank, &g.Reason, &g.GrantedBy, &granted, &expires, &revoked, &g.RevokedBy); err != nil {
 		return identity.Grant{}, err
 	}
-	g.GrantedAt, g.ExpiresAt, g.RevokedAt = identityTime(granted), identityTime(expires), identityTime(revoked)
+	g.GrantedAt, g.ExpiresAt, g.RevokedAt = fromUnixMicro(granted), fromUnixMicro(expires), fromUnixMicro(revoked)
 	return g, nil
 }
 
@@ -67,8 +67,8 @@ func (s *IdentityStore) GetGrant(ctx context.Context, id string) (identity.Grant
 // RevokeGrant marks a grant revoked.
 func (s *IdentityStore) RevokeGrant(ctx context.Context, id, by string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE identity_grants SET revoked_us = ?, revoked_by = ? WHERE id = ? AND revoked_us = 0`,
-		identityUS(at), by, id)
-	if n, err := identityRows(res, err); err != nil {
+		unixMicro(at), by, id)
+	if n, err := rowsAffected(res, err); err != nil {
 		return fmt.Errorf("revoke grant: %w", err)
 	} else if n == 1 {
 		return nil
@@ -87,7 +87,7 @@ func (s *IdentityStore) ListGrants(ctx context.Context, f identity.GrantFilter) 
 		where, args = append(where, "subject = ?"), append(args, f.Subject)
 	}
 	if !f.ActiveAt.IsZero() {
-		at := identityUS(f.ActiveAt)
+		at := unixMicro(f.ActiveAt)
 		where = append(where, "revoked_us = 0", "granted_us <= ?", "(expires_us = 0 OR expires_us > ?)")
 		args = append(args, at, at)
 	}

@@ -14,7 +14,7 @@ import (
 func (s *IdentityStore) CreateLoginFlow(ctx context.Context, f identity.LoginFlow) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO identity_login_flows
 		(state_hash, binding_hash, nonce, pkce_verifier, return_to, created_us, expires_us) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		f.StateHash, f.BindingHash, f.Nonce, f.PKCEVerifier, f.ReturnTo, identityUS(f.CreatedAt), identityUS(f.ExpiresAt))
+		f.StateHash, f.BindingHash, f.Nonce, f.PKCEVerifier, f.ReturnTo, unixMicro(f.CreatedAt), unixMicro(f.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create login flow: %w", err)
 	}
@@ -35,13 +35,13 @@ func (s *IdentityStore) ConsumeLoginFlow(ctx context.Context, stateHash, binding
 	if err != nil {
 		return identity.LoginFlow{}, fmt.Errorf("consume login flow: %w", err)
 	}
-	f.CreatedAt, f.ExpiresAt = identityTime(created), identityTime(expires)
+	f.CreatedAt, f.ExpiresAt = fromUnixMicro(created), fromUnixMicro(expires)
 	return f, nil
 }
 
 // PurgeLoginFlows deletes flows expired at now.
 func (s *IdentityStore) PurgeLoginFlows(ctx context.Context, now time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM identity_login_flows WHERE expires_us <= ?`, identityUS(now)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM identity_login_flows WHERE expires_us <= ?`, unixMicro(now)); err != nil {
 		return fmt.Errorf("purge login flows: %w", err)
 	}
 	return nil
@@ -57,7 +57,7 @@ func (s *IdentityStore) CreateSession(ctx context.Context, x identity.Session) e
 		(id, subject, name, email, idp_roles, idp_rank, csrf_secret, id_token, client_addr, created_us, expires_us, last_seen_us, revoked_us, revoked_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.Subject, x.Name, x.Email, roles, x.IdPRank, x.CSRFSecret, x.IDToken, x.ClientAddr,
-		identityUS(x.CreatedAt), identityUS(x.ExpiresAt), identityUS(x.LastSeenAt), identityUS(x.RevokedAt), x.RevokedReason)
+		unixMicro(x.CreatedAt), unixMicro(x.ExpiresAt), unixMicro(x.LastSeenAt), unixMicro(x.RevokedAt), x.RevokedReason)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -82,13 +82,13 @@ func (s *IdentityStore) GetSession(ctx context.Context, id string) (identity.Ses
 	if x.IdPRoles, err = identityList(roles); err != nil {
 		return identity.Session{}, fmt.Errorf("get session: %w", err)
 	}
-	x.CreatedAt, x.ExpiresAt, x.LastSeenAt, x.RevokedAt = identityTime(created), identityTime(expires), identityTime(seen), identityTime(revoked)
+	x.CreatedAt, x.ExpiresAt, x.LastSeenAt, x.RevokedAt = fromUnixMicro(created), fromUnixMicro(expires), fromUnixMicro(seen), fromUnixMicro(revoked)
 	return x, nil
 }
 
 // TouchSession moves last-seen forward (never back: concurrent requests may finish out of order).
 func (s *IdentityStore) TouchSession(ctx context.Context, id string, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE identity_sessions SET last_seen_us = max(last_seen_us, ?) WHERE id = ?`, identityUS(at), id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE identity_sessions SET last_seen_us = max(last_seen_us, ?) WHERE id = ?`, unixMicro(at), id); err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
 	return nil
@@ -97,8 +97,8 @@ func (s *IdentityStore) TouchSession(ctx context.Context, id string, at time.Tim
 // RevokeSession ends a live session.
 func (s *IdentityStore) RevokeSession(ctx context.Context, id string, at time.Time, reason string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE identity_sessions SET revoked_us = ?, revoked_reason = ? WHERE id = ? AND revoked_us = 0`,
-		identityUS(at), reason, id)
-	n, err := identityRows(res, err)
+		unixMicro(at), reason, id)
+	n, err := rowsAffected(res, err)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
@@ -111,8 +111,8 @@ func (s *IdentityStore) RevokeSession(ctx context.Context, id string, at time.Ti
 // RevokeSubjectSessions ends every live session of subject.
 func (s *IdentityStore) RevokeSubjectSessions(ctx context.Context, subject string, at time.Time, reason string) (int, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE identity_sessions SET revoked_us = ?, revoked_reason = ?
-		WHERE subject = ? AND revoked_us = 0 AND expires_us > ?`, identityUS(at), reason, subject, identityUS(at))
-	n, err := identityRows(res, err)
+		WHERE subject = ? AND revoked_us = 0 AND expires_us > ?`, unixMicro(at), reason, subject, unixMicro(at))
+	n, err := rowsAffected(res, err)
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
@@ -122,7 +122,7 @@ func (s *IdentityStore) RevokeSubjectSessions(ctx context.Context, subject strin
 // PurgeSessions deletes sessions expired or revoked at now. Nothing is lost to the
 // audit: logins and logouts are audit events.
 func (s *IdentityStore) PurgeSessions(ctx context.Context, now time.Time) error {
-	us := identityUS(now)
+	us := unixMicro(now)
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM identity_sessions WHERE expires_us <= ? OR (revoked_us != 0 AND revoked_us <= ?)`, us, us); err != nil {
 		return fmt.Errorf("purge sessions: %w", err)
 	}
@@ -135,7 +135,7 @@ func (s *IdentityStore) RecordLogin(ctx context.Context, u identity.User) error 
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT(subject) DO UPDATE SET name = excluded.name, email = excluded.email,
 			last_login_us = max(last_login_us, excluded.last_login_us)`,
-		u.Subject, u.Name, u.Email, identityUS(u.FirstLoginAt), identityUS(u.LastLoginAt))
+		u.Subject, u.Name, u.Email, unixMicro(u.FirstLoginAt), unixMicro(u.LastLoginAt))
 	if err != nil {
 		return fmt.Errorf("record login: %w", err)
 	}
@@ -154,7 +154,7 @@ func (s *IdentityStore) GetUser(ctx context.Context, subject string) (identity.U
 	if err != nil {
 		return identity.User{}, fmt.Errorf("get user: %w", err)
 	}
-	u.FirstLoginAt, u.LastLoginAt = identityTime(first), identityTime(last)
+	u.FirstLoginAt, u.LastLoginAt = fromUnixMicro(first), fromUnixMicro(last)
 	return u, nil
 }
 
@@ -172,7 +172,7 @@ func (s *IdentityStore) ListUsers(ctx context.Context) ([]identity.User, error) 
 		if err := rows.Scan(&u.Subject, &u.Name, &u.Email, &first, &last); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
-		u.FirstLoginAt, u.LastLoginAt = identityTime(first), identityTime(last)
+		u.FirstLoginAt, u.LastLoginAt = fromUnixMicro(first), fromUnixMicro(last)
 		out = append(out, u)
 	}
 	if err := rows.Err(); err != nil {

@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/anpr-portal/anpr/internal/identity"
 )
@@ -14,7 +12,7 @@ import (
 // It commits with synchronous=FULL: a logout, a revoked key or a revoked grant must survive a
 // power cut, or a restart would bring the credential back to life.
 type IdentityStore struct {
-	db *sql.DB
+	storeDB
 }
 
 var _ identity.Store = (*IdentityStore)(nil)
@@ -31,23 +29,11 @@ func OpenIdentityStore(ctx context.Context, path string, opts IdentityOptions) (
 	if opts.MaxConns < 0 {
 		return nil, fmt.Errorf("%w: identity store max conns %d is negative", identity.ErrInvalid, opts.MaxConns)
 	}
-	db, err := openDB(ctx, path, Full, opts.MaxConns)
+	db, err := openStore(ctx, "identity", path, opts.MaxConns, identitySchema)
 	if err != nil {
-		return nil, fmt.Errorf("open identity store: %w", err)
+		return nil, err
 	}
-	if err := identityMigrate(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open identity store %s: %w", path, err)
-	}
-	return &IdentityStore{db: db}, nil
-}
-
-// Close closes the database.
-func (s *IdentityStore) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close identity store: %w", err)
-	}
-	return nil
+	return &IdentityStore{db}, nil
 }
 
 // Times are stored as Unix microseconds, 0 for the zero time.
@@ -118,27 +104,6 @@ CREATE TABLE IF NOT EXISTS identity_grants (
 CREATE INDEX IF NOT EXISTS identity_grants_subject ON identity_grants(subject, revoked_us);
 `
 
-func identityMigrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, identitySchema); err != nil {
-		return fmt.Errorf("create identity schema: %w", err)
-	}
-	return nil
-}
-
-func identityUS(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func identityTime(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
 func identityJSON(v []string) (string, error) {
 	if v == nil {
 		v = []string{}
@@ -156,12 +121,4 @@ func identityList(s string) ([]string, error) {
 		return nil, fmt.Errorf("decode stored list: %w", err)
 	}
 	return v, nil
-}
-
-// identityRows is how many rows an update changed.
-func identityRows(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
 }

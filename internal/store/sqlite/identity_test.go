@@ -34,7 +34,7 @@ func TestIdentityStoreRevocationSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := identityTime(1_700_000_000_000_000)
+	now := fromUnixMicro(1_700_000_000_000_000)
 	if err := s.CreateSession(ctx, identity.Session{ID: "s", Subject: "u", CSRFSecret: []byte("k"), CreatedAt: now, ExpiresAt: now.Add(1e12), LastSeenAt: now}); err != nil {
 		t.Fatal(err)
 	}

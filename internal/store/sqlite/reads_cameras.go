@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/anpr-portal/anpr/internal/reads"
 )
@@ -15,7 +14,7 @@ const readsCameraColumns = "id, name, road, direction, area, lat, lon"
 // PutCameras inserts or replaces cameras by id, all in one transaction.
 func (s *Store) PutCameras(ctx context.Context, cams []reads.Camera) error {
 	for i, c := range cams {
-		if err := readsCheckCamera(c); err != nil {
+		if err := c.Check(); err != nil {
 			return fmt.Errorf("put cameras: camera %d (%q): %w: %w", i, c.ID, reads.ErrInvalid, err)
 		}
 	}
@@ -41,18 +40,6 @@ func (s *Store) PutCameras(ctx context.Context, cams []reads.Camera) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("put cameras: commit: %w", readsUnavailable(err))
-	}
-	return nil
-}
-
-func readsCheckCamera(c reads.Camera) error {
-	switch {
-	case c.ID == "":
-		return errors.New("id is empty")
-	case math.IsNaN(c.Lat) || c.Lat < -90 || c.Lat > 90:
-		return fmt.Errorf("latitude %v is outside -90..90", c.Lat)
-	case math.IsNaN(c.Lon) || c.Lon < -180 || c.Lon > 180:
-		return fmt.Errorf("longitude %v is outside -180..180", c.Lon)
 	}
 	return nil
 }

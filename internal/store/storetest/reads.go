@@ -92,6 +92,13 @@ func appendOK(t *testing.T, s reads.Store, batch []reads.Read) reads.AppendResul
 // read or a page larger than asked.
 func findAll(t *testing.T, s reads.Store, q reads.Query) []reads.Read {
 	t.Helper()
+	return findAllBetween(t, s, q, nil)
+}
+
+// findAllBetween is findAll that calls between(page) after every page that has a next one,
+// before fetching it: for tests that write while a caller pages.
+func findAllBetween(t *testing.T, s reads.Store, q reads.Query, between func(page int)) []reads.Read {
+	t.Helper()
 	var all []reads.Read
 	seen := map[string]bool{}
 	for pages := 0; ; pages++ {
@@ -117,6 +124,9 @@ func findAll(t *testing.T, s reads.Store, q reads.Query) []reads.Read {
 		}
 		if len(p.Reads) == 0 {
 			t.Fatalf("empty page with a next cursor for %+v", q)
+		}
+		if between != nil {
+			between(pages)
 		}
 		q.Cursor = p.Next
 	}

@@ -56,27 +56,7 @@ func testPagingConcurrent(t *testing.T, s reads.Store) {
 			var ahead, behind []reads.Read
 			q := reads.Query{Match: reads.MatchExact, Value: vrm, From: T0.AddDate(0, 0, -90), To: T0.AddDate(0, 0, 90),
 				Order: order, Limit: 11}
-			var got []reads.Read
-			seen := map[string]bool{}
-			for pages := 0; ; pages++ {
-				if pages > 1000 {
-					t.Fatal("paging does not end")
-				}
-				p, err := s.FindReads(t.Context(), q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, r := range p.Reads {
-					if seen[r.ID] {
-						t.Fatalf("read %s returned twice", r.ID)
-					}
-					seen[r.ID] = true
-				}
-				got = append(got, p.Reads...)
-				if p.Next == "" {
-					break
-				}
-				q.Cursor = p.Next
+			got := findAllBetween(t, s, q, func(pages int) {
 				older := Read("CAM-OLD", vrm, first.Add(-time.Duration(pages+1)*time.Hour))
 				newer := Read("CAM-NEW", vrm, last.Add(time.Duration(pages+1)*time.Minute))
 				appendOK(t, s, []reads.Read{older, newer})
@@ -85,7 +65,7 @@ func testPagingConcurrent(t *testing.T, s reads.Store) {
 				} else {
 					ahead, behind = append(ahead, newer), append(behind, older)
 				}
-			}
+			})
 			close(stop)
 			wg.Wait()
 			if bgErr != nil {
@@ -97,6 +77,10 @@ func testPagingConcurrent(t *testing.T, s reads.Store) {
 				if (order == reads.NewestFirst && c <= 0) || (order == reads.OldestFirst && c >= 0) {
 					t.Fatalf("results %d and %d are out of %s order: %s", i-1, i, order, describe(got[i-1:i+1]))
 				}
+			}
+			seen := map[string]bool{}
+			for _, r := range got {
+				seen[r.ID] = true
 			}
 			for _, set := range []struct {
 				name  string

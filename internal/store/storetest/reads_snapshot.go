@@ -25,30 +25,10 @@ func testSnapshotPaging(t *testing.T, s reads.Store) {
 	q := reads.Query{Match: reads.MatchAny, From: fixtureStart.Add(-time.Hour), To: fixtureEnd.Add(time.Hour), Cameras: []string{"CAM-A", "CAM-B"},
 		Order: reads.OldestFirst, Limit: 9, Snapshot: true}
 	before := oracle(t, stored, q)
-	var got []reads.Read
-	seen := map[string]bool{}
-	for pages := 0; ; pages++ {
-		if pages > 1000 {
-			t.Fatal("paging does not end")
-		}
-		p, err := s.FindReads(t.Context(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range p.Reads {
-			if seen[r.ID] {
-				t.Fatalf("read %s returned twice", r.ID)
-			}
-			seen[r.ID] = true
-		}
-		got = append(got, p.Reads...)
-		if p.Next == "" {
-			break
-		}
-		// One read ahead of the cursor, at the end of the window, after every page.
+	// One read ahead of the cursor, at the end of the window, after every page.
+	got := findAllBetween(t, s, q, func(pages int) {
 		appendOK(t, s, []reads.Read{Read("CAM-A", "NW11AAA", fixtureEnd.Add(time.Duration(pages+1)*time.Second))})
-		q.Cursor = p.Next
-	}
+	})
 	if !slices.IsSortedFunc(got, compareReads) {
 		t.Fatalf("snapshot pages out of order: %s", describe(got))
 	}

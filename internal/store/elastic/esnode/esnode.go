@@ -9,15 +9,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/anpr-portal/anpr/internal/proc"
 )
 
 // Version is the distribution Start runs. Keep it equal to ES_VERSION in
@@ -57,19 +57,8 @@ func (i Info) Lacks() []string {
 	return out
 }
 
-// FindRoot returns the checkout that holds deploy/elasticsearch/fetch.sh, searching from dir up.
-func FindRoot(dir string) (string, error) {
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "deploy", "elasticsearch", "fetch.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no deploy/elasticsearch/fetch.sh above the working directory: run from the checkout")
-		}
-		dir = parent
-	}
-}
+// FindRoot is proc.Root, kept while api/bench_cmd.go calls it by this name.
+func FindRoot(dir string) (string, error) { return proc.Root(dir) }
 
 // Missing names the programs Start needs and cannot find: java runs the node; mvn is needed only
 // to fetch a distribution that is not cached yet.
@@ -99,9 +88,8 @@ type Options struct {
 // Node is a node process Start started.
 type Node struct {
 	info    Info
-	cmd     *exec.Cmd
+	proc    *proc.Process
 	workdir string
-	exited  chan struct{}
 	// Fetched is how long fetching and unpacking took; Healthy how long the node then took to
 	// answer health.
 	Fetched, Healthy time.Duration
@@ -109,15 +97,6 @@ type Node struct {
 
 // Info describes the running node.
 func (n *Node) Info() Info { return n.info }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // Start fetches the distribution if needed and starts one node on 127.0.0.1 on free ports, with
 // its data in a new temp dir, and waits until it is healthy. The node stops when Stop is called,
@@ -141,13 +120,13 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	}
 	fetched := time.Since(began)
 
-	httpPort, err := freePort()
+	httpPort, err := proc.FreePort()
 	if err != nil {
-		return nil, fmt.Errorf("pick a port: %w", err)
+		return nil, err
 	}
-	transportPort, err := freePort()
+	transportPort, err := proc.FreePort()
 	if err != nil {
-		return nil, fmt.Errorf("pick a port: %w", err)
+		return nil, err
 	}
 	workdir, err := os.MkdirTemp("", "anpr-es-")
 	if err != nil {
@@ -172,17 +151,16 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group, so that Stop reaches the launcher script, the CLI and the server
 	// JVM it forks, and nothing else.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	p, err := proc.StartGroup(cmd)
+	if err != nil {
 		os.RemoveAll(workdir)
 		return nil, fmt.Errorf("start Elasticsearch: %w", err)
 	}
-	n := &Node{cmd: cmd, workdir: workdir, exited: make(chan struct{})}
-	go func() { cmd.Wait(); close(n.exited) }()
+	n := &Node{proc: p, workdir: workdir}
 
 	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	if err := n.waitHealthy(ctx, url); err != nil {
-		tail := n.consoleTail()
+		tail := proc.Tail(filepath.Join(workdir, "console.log"), 30)
 		n.Stop()
 		return nil, fmt.Errorf("elasticsearch at %s did not become healthy: %w\n--- console (last lines) ---\n%s", url, err, tail)
 	}
@@ -200,50 +178,25 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 func (n *Node) waitHealthy(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	var last error
-	for {
-		select {
-		case <-n.exited:
-			return fmt.Errorf("the node exited (%v)", n.cmd.ProcessState)
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last: %v)", ctx.Err(), last)
-		case <-time.After(500 * time.Millisecond):
-		}
+	return n.proc.WaitReady(ctx, 500*time.Millisecond, func(ctx context.Context) error {
 		var h struct {
 			Status string `json:"status"`
 		}
-		if last = getJSON(ctx, url+"/_cluster/health?wait_for_status=yellow&timeout=1s", &h); last == nil &&
-			(h.Status == "green" || h.Status == "yellow") {
-			return nil
+		if err := getJSON(ctx, url+"/_cluster/health?wait_for_status=yellow&timeout=1s", &h); err != nil {
+			return err
 		}
-	}
-}
-
-func (n *Node) consoleTail() string {
-	b, _ := os.ReadFile(filepath.Join(n.workdir, "console.log"))
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+		if h.Status != "green" && h.Status != "yellow" {
+			return fmt.Errorf("cluster health %q", h.Status)
+		}
+		return nil
+	})
 }
 
 // Stop ends the node's process group: SIGTERM first (the node flushes and exits), SIGKILL after
 // 30 seconds. The work dir with its data and logs goes too.
 func (n *Node) Stop() error {
-	pgid := n.cmd.Process.Pid // Setpgid made the launcher the leader of its own group
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-n.exited:
-	case <-time.After(30 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-n.exited
-	}
-	// The server JVM may outlive the launcher by a moment; the group is gone once kill fails.
-	for range 100 {
-		if syscall.Kill(-pgid, 0) != nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return os.RemoveAll(n.workdir)
+	killed := n.proc.Stop(30 * time.Second)
+	return errors.Join(killed, os.RemoveAll(n.workdir))
 }
 
 // Describe asks the node at url for its version and modules.

@@ -1,32 +1,14 @@
 package esnode
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
 
 // The node itself is exercised by every test of package elastic (through estest) and by the
-// bench command's test; these cover what needs no node.
-
-func TestFindRoot(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := FindRoot(wd)
-	if err != nil {
-		t.Fatalf("from %s: %v", wd, err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "deploy", "elasticsearch", "start.sh")); err != nil {
-		t.Errorf("root %s has no start.sh: %v", root, err)
-	}
-	if _, err := FindRoot(t.TempDir()); err == nil || !strings.Contains(err.Error(), "checkout") {
-		t.Errorf("from a temp dir: err = %v, want one that says to run from the checkout", err)
-	}
-}
+// bench command's test; this covers what needs no node. Finding the checkout is proc.Root's, tested
+// there.
 
 // Lacks names every optional feature the node does not have, and nothing it has.
 func TestLacks(t *testing.T) {

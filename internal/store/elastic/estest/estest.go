@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/store/elastic/esnode"
 )
 
@@ -80,12 +81,7 @@ func setup() func() error {
 		report(info)
 		return nil
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		shared.err = err
-		return nil
-	}
-	root, err := esnode.FindRoot(wd)
+	root, err := proc.WorkingRoot()
 	if err != nil {
 		shared.err = err
 		return nil
