@@ -64,9 +64,7 @@ func benchAuthorizer(svc *authority.Service, subject string) func(context.Contex
 		Rank: string(authz.Inspector), RequestID: "bench-authority-approve"}
 	return func(ctx context.Context, s bench.AuthorityScope) (string, error) {
 		sc := authority.Scope{VRMs: s.VRMs, Cameras: s.Cameras, From: s.From, To: s.To, SearchTypes: []string{s.Type}}
-		if s.Area != nil {
-			sc.Area = &authority.Area{Polygon: s.Area.Polygon, Centre: s.Area.Centre, RadiusM: s.Area.RadiusM}
-		}
+		sc.Area = s.Area
 		v, err := svc.Request(ctx, requester, authority.Request{Reason: benchAuthorityReason, Scope: sc, ExpiresAt: time.Now().Add(24 * time.Hour), MaxUses: s.Uses})
 		if err != nil {
 			return "", fmt.Errorf("request: %w", err)
