@@ -302,6 +302,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/searches/area": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Every read at the cameras of an area (or camera list) in a window, newest first, paged: who passed here. Sensitive: needs an authority. */
+        post: operations["searchArea"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/searches/convoy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Vehicles seen with a target VRM within T seconds at K or more distinct cameras, ranked, with the evidence. Sensitive: needs an authority. */
+        post: operations["searchConvoy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/searches/multi-location": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Vehicles seen at every one of several (cameras or area, window) places. Sensitive: needs an authority. */
+        post: operations["searchMultiLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/searches/{type}/histogram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Counts over time (UTC hour or day buckets) of any search type, audited like the search
+         * @description The body is that search type's body plus `interval`. Exact, partial, misread, journey and area count the reads the search selects; convoy counts the co-sightings it finds; multi-location counts the found vehicles' reads at the places. Histograms of the sensitive types (area, convoy, multi-location) are decided as those types and need the same authority.
+         */
+        post: operations["searchHistogram"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cameras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The camera registry, for pickers and maps
+         * @description Camera positions are public infrastructure, not personal data; the list is open to any signed-in user and not audited.
+         */
+        get: operations["listCameras"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/transparency": {
         parameters: {
             query?: never;
@@ -898,7 +989,7 @@ export interface components {
             offence_code?: string;
             justification?: string;
         };
-        /** @description Body of the exact, partial and misread searches: `vrm` for exact and misread, `pattern` for partial. */
+        /** @description Body of the exact, partial, misread and area searches: `vrm` for exact and misread, `pattern` for partial, `area` and/or `cameras` (and neither vrm nor pattern) for area. */
         SearchRequest: {
             vrm?: string;
             pattern?: string;
@@ -907,6 +998,7 @@ export interface components {
             /** Format: date-time */
             to?: string;
             cameras?: string[] | null;
+            area?: components["schemas"]["Area"];
             limit?: number;
             /** @description `next` from the previous page of the same search. */
             cursor?: string;
@@ -917,7 +1009,7 @@ export interface components {
         /** @description A search body (the fields of that search type) with its `type`. */
         ExportRequest: {
             /** @enum {string} */
-            type: "exact" | "partial" | "misread" | "journey";
+            type: "exact" | "partial" | "misread" | "area" | "journey";
             vrm?: string;
             pattern?: string;
             /** Format: date-time */
@@ -925,6 +1017,7 @@ export interface components {
             /** Format: date-time */
             to?: string;
             cameras?: string[] | null;
+            area?: components["schemas"]["Area"];
             /** @description Refused: an export is always the whole result. */
             limit?: number;
             /** @description Refused: an export is always the whole result. */
@@ -940,6 +1033,7 @@ export interface components {
             /** Format: date-time */
             to?: string;
             cameras?: string[] | null;
+            area?: components["schemas"]["Area"];
             reason?: components["schemas"]["Reason"];
             /** @description A prior authority covering this search (aged data). */
             authority_id?: string;
@@ -1027,7 +1121,7 @@ export interface components {
         };
         SearchResult: {
             /** @enum {string} */
-            type: "exact" | "partial" | "misread";
+            type: "exact" | "partial" | "misread" | "area";
             query: string;
             band: components["schemas"]["Band"];
             hits: components["schemas"]["Hit"][] | null;
@@ -1059,6 +1153,139 @@ export interface components {
             impossible_travel: components["schemas"]["TravelFlag"][] | null;
             max_speed_kph: number;
             truncated: boolean;
+            digest: components["schemas"]["Digest"];
+        };
+        /** @description An area filter, resolved by the server to the cameras inside it: a polygon of [lat, lon] points (closed implicitly; refused if it crosses itself, has fewer than 3 points or is larger than the configured maximum, 30 km² by default), or a centre and a radius in metres (10 to 3000 by default). An area holding no camera is refused. */
+        Area: {
+            polygon?: number[][];
+            centre?: number[];
+            radius_m?: number;
+        };
+        Camera: {
+            id: string;
+            name: string;
+            road: string;
+            direction: string;
+            area: string;
+            lat: number;
+            lon: number;
+        };
+        ConvoyRequest: {
+            /** @description The target vehicle. */
+            vrm?: string;
+            /** Format: date-time */
+            from?: string;
+            /**
+             * Format: date-time
+             * @description At most 31 days after `from` by default.
+             */
+            to?: string;
+            /** @description T: the largest gap to the target at one camera (1 to 600 s by default). */
+            within_seconds?: number;
+            /** @description K: distinct cameras shared with the target (at least 2). */
+            min_cameras?: number;
+            cameras?: string[] | null;
+            area?: components["schemas"]["Area"];
+            limit?: number;
+            reason?: components["schemas"]["Reason"];
+            authority_id?: string;
+        };
+        CoSighting: {
+            camera_id: string;
+            target_read_id: string;
+            /** Format: date-time */
+            target_seen_at: string;
+            read_id: string;
+            /** Format: date-time */
+            seen_at: string;
+            /** @description The companion's time minus the target's; negative when it passed first. */
+            gap_seconds: number;
+        };
+        Companion: {
+            vrm: string;
+            cameras: string[];
+            sightings: components["schemas"]["CoSighting"][];
+            mean_gap_seconds: number;
+        };
+        ConvoyResult: {
+            vrm: string;
+            band: components["schemas"]["Band"];
+            within_seconds: number;
+            min_cameras: number;
+            target_reads: number;
+            companions: components["schemas"]["Companion"][] | null;
+            truncated: boolean;
+            digest: components["schemas"]["Digest"];
+        };
+        Place: {
+            cameras?: string[] | null;
+            area?: components["schemas"]["Area"];
+            /** Format: date-time */
+            from?: string;
+            /**
+             * Format: date-time
+             * @description At most 7 days after `from` by default.
+             */
+            to?: string;
+        };
+        MultiLocationRequest: {
+            /** @description 2 to 6 places (by default). */
+            places?: components["schemas"]["Place"][] | null;
+            limit?: number;
+            reason?: components["schemas"]["Reason"];
+            authority_id?: string;
+        };
+        PlaceEvidence: {
+            count: number;
+            first: components["schemas"]["Read"];
+        };
+        MultiLocationResult: {
+            band: components["schemas"]["Band"];
+            places: {
+                cameras: string[];
+                /** Format: date-time */
+                from: string;
+                /** Format: date-time */
+                to: string;
+            }[];
+            vehicles: {
+                vrm: string;
+                places: components["schemas"]["PlaceEvidence"][];
+            }[] | null;
+            truncated: boolean;
+            digest: components["schemas"]["Digest"];
+        };
+        /** @description The body of the search type named in the path, plus `interval`. */
+        HistogramRequest: {
+            /** @enum {string} */
+            interval: "hour" | "day";
+            vrm?: string;
+            pattern?: string;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            cameras?: string[] | null;
+            area?: components["schemas"]["Area"];
+            limit?: number;
+            cursor?: string;
+            within_seconds?: number;
+            min_cameras?: number;
+            places?: components["schemas"]["Place"][] | null;
+            reason?: components["schemas"]["Reason"];
+            authority_id?: string;
+        };
+        Histogram: {
+            type: string;
+            /** @enum {string} */
+            interval: "hour" | "day";
+            band: components["schemas"]["Band"];
+            buckets: {
+                /** Format: date-time */
+                start: string;
+                count: number;
+            }[];
+            total: number;
             digest: components["schemas"]["Digest"];
         };
         AuditEvent: {
@@ -1819,6 +2046,146 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchArea: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Search"];
+        responses: {
+            /** @description One page of hits; pass `next` back as `cursor` for the next one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchConvoy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConvoyRequest"];
+            };
+        };
+        responses: {
+            /** @description The companions, best first (more distinct cameras, then more sightings, then closer); `truncated` says a bound was reached. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConvoyResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchMultiLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MultiLocationRequest"];
+            };
+        };
+        responses: {
+            /** @description The vehicles seen at every place, by plate, with their count and first read at each place. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MultiLocationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchHistogram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: "exact" | "partial" | "misread" | "journey" | "area" | "convoy" | "multi-location" | "multi_location";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HistogramRequest"];
+            };
+        };
+        responses: {
+            /** @description Every bucket of the window, empty ones included, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Histogram"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listCameras: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every camera. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cameras: components["schemas"]["Camera"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Error"];
         };

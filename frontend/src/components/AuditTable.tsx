@@ -5,6 +5,7 @@ import { showTime } from "../time";
 export function AuditTable({ records, caption, onActor }: { records: AuditRecord[]; caption: string; onActor?: (subject: string, name: string) => void }) {
   if (records.length === 0) return <p role="status">No audit events match.</p>;
   return (
+    <div className="scroll-x">
     <table className="audit">
       <caption>{caption}</caption>
       <thead>
@@ -46,11 +47,15 @@ export function AuditTable({ records, caption, onActor }: { records: AuditRecord
               {payload?.justification ? <div className="just">“{payload.justification}”</div> : null}
               {erased_by ? <div className="hint">payload erased by event {erased_by}</div> : null}
             </td>
-            <td>{payload?.vrms?.join(", ") || payload?.query || ""}</td>
+            <td>
+              {payload?.vrms?.join(", ") || payload?.query || ""}
+              {ev.authority_id ? <div className="just">authority {ev.authority_id}</div> : null}
+            </td>
             <td>{ev.stage === "intent" ? "" : ev.result_count}</td>
           </tr>
         ))}
       </tbody>
     </table>
+    </div>
   );
 }

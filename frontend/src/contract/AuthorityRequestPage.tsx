@@ -1,6 +1,7 @@
-// CONTRACT (authority branch): POST /api/v1/authorities.
+// POST /api/v1/authorities. A refused search links here with its plate, window and type in the
+// query (?vrm=&from=&to=&type=) so the request asks for exactly what was refused.
 import { useState, type FormEvent } from "react";
-import { useNavigate } from "react-router-dom";
+import { useNavigate, useSearchParams } from "react-router-dom";
 import type { Authority, AuthorityRequest, SearchType } from "../api/contract";
 import type { Reason } from "../api/types";
 import { ProblemMessage } from "../components/ProblemMessage";
@@ -16,12 +17,22 @@ const split = (s: string) => s.split(/[\s,]+/).map((x) => x.trim().toUpperCase()
 export function AuthorityRequestPage() {
   const s = useSession();
   const nav = useNavigate();
+  const [params] = useSearchParams();
   const [now] = useState(() => new Date());
+  const asked = (k: string) => {
+    const v = params.get(k);
+    const d = v ? new Date(v) : null;
+    return d && !Number.isNaN(d.getTime()) ? toLocalInput(d) : null;
+  };
+  const askedType = params.get("type") as SearchType | null;
   const [reason, setReason] = useState<Reason>(s.lastReason ?? emptyReason);
-  const [vrms, setVrms] = useState("");
+  const [vrms, setVrms] = useState(params.get("vrm") ?? "");
   const [cameras, setCameras] = useState("");
-  const [win, setWin] = useState<Window>({ from: toLocalInput(daysAgo(180, now)), to: toLocalInput(daysAgo(91, now)) });
-  const [chosen, setChosen] = useState<SearchType[]>(["exact", "journey"]);
+  const [win, setWin] = useState<Window>({
+    from: asked("from") ?? toLocalInput(daysAgo(180, now)),
+    to: asked("to") ?? toLocalInput(daysAgo(91, now)),
+  });
+  const [chosen, setChosen] = useState<SearchType[]>(askedType && types.includes(askedType) ? [askedType] : ["exact", "journey"]);
   const [expires, setExpires] = useState(toLocalInput(new Date(now.getTime() + 7 * 86400e3)));
   const [maxUses, setMaxUses] = useState(5);
   const [holdId, setHoldId] = useState("");

@@ -1,6 +1,9 @@
 import type { ReactNode } from "react";
 import type { Authority } from "../api/contract";
+import { purposes } from "../components/ReasonFields";
 import { showTime } from "../time";
+
+const purposeLabel = (v: string | undefined) => purposes.find((p) => p.value === v)?.label.replace(/ \(.*\)$/, "") ?? v ?? "";
 
 /** Authorities with their state, scope in plain words, and use count. */
 export function AuthorityTable({ list, caption, action }: { list: Authority[]; caption: string; action?: (a: Authority) => ReactNode }) {
@@ -23,11 +26,11 @@ export function AuthorityTable({ list, caption, action }: { list: Authority[]; c
       </thead>
       <tbody>
         {list.map((a) => (
-          <tr key={a.id}>
+          <tr key={a.id} data-authority={a.id}>
             <td>{showTime(a.created_at)}</td>
-            <td>{a.requester}</td>
+            <td>{a.requester_name || a.requester}</td>
             <td>
-              {a.reason.case_ref} · {a.reason.purpose}
+              {a.reason.case_ref} · {purposeLabel(a.reason.purpose)}
               <div className="just">“{a.reason.justification}”</div>
             </td>
             <td>{a.searchable}</td>
@@ -36,7 +39,8 @@ export function AuthorityTable({ list, caption, action }: { list: Authority[]; c
             </td>
             <td>
               {a.state}
-              {a.decision_reason ? <div className="just">{a.decision_reason}</div> : null}
+              {a.decided_by ? <div className="just">by {a.decided_by_name || a.decided_by}</div> : null}
+              {a.decision_reason ? <div className="just">“{a.decision_reason}”</div> : null}
             </td>
             <td>
               {a.uses} / {a.max_uses}

@@ -1,4 +1,5 @@
-// CONTRACT (search branch): POST /api/v1/exports {"type", ...search body} -> text/csv + X-Content-SHA256.
+// POST /api/v1/exports {"type", ...search body without cursor/limit} -> text/csv + X-Content-SHA256
+// (the digest the audit outcome recorded before the file was sent).
 import { useState } from "react";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { useSession } from "../session";
@@ -13,8 +14,10 @@ export function ExportButton({ type, body }: { type: string; body: object }) {
     setBusy(true);
     setError(null);
     try {
-      const { cursor: _drop, ...rest } = body as { cursor?: string };
-      void _drop;
+      // cursor and limit are refused: an export is always the whole result.
+      const { cursor: _c, limit: _l, ...rest } = body as { cursor?: string; limit?: number };
+      void _c;
+      void _l;
       const r = await s.client.download("/api/v1/exports", { ...rest, type });
       setDigest(r.digest ?? "");
       const url = URL.createObjectURL(r.blob);
@@ -39,7 +42,7 @@ export function ExportButton({ type, body }: { type: string; body: object }) {
       {digest && (
         <span role="status">
           {" "}
-          Exported; SHA-256 <code>{digest}</code> recorded in the audit log.
+          Exported; SHA-256 <code data-testid="export-digest">{digest}</code> recorded in the audit log.
         </span>
       )}
       <ProblemMessage error={error} title="Export failed" />

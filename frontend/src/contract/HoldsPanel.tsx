@@ -1,4 +1,4 @@
-// CONTRACT (retention branch): GET/POST /api/v1/holds, POST /api/v1/holds/:id/release.
+// GET/POST /api/v1/holds, POST /api/v1/holds/:id/release (admin.holds).
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import type { Hold } from "../api/contract";
 import type { Reason } from "../api/types";
@@ -6,17 +6,26 @@ import { ProblemMessage } from "../components/ProblemMessage";
 import { ReasonFields, emptyReason } from "../components/ReasonFields";
 import { useSession } from "../session";
 import { showTime } from "../time";
-import { Pending, isMissingEndpoint } from "./Pending";
 
 const split = (s: string) => s.split(/[\s,]+/).map((x) => x.trim().toUpperCase()).filter(Boolean);
 
+function scopeText(h: Hold): string {
+  const parts: string[] = [];
+  if (h.scope.vrms?.length) parts.push(h.scope.vrms.join(", "));
+  if (h.scope.cameras?.length) parts.push(`cameras ${h.scope.cameras.join(", ")}`);
+  if (h.scope.from || h.scope.to) parts.push(`${h.scope.from ? showTime(h.scope.from) : "any time"} – ${h.scope.to ? showTime(h.scope.to) : "open"}`);
+  return parts.join("; ") || "everything";
+}
+
 /** Preservation holds: data a case needs is kept past retention until released. */
-export function HoldsPanel() {
+export function HoldsPanel({ names }: { names: Map<string, string> }) {
   const s = useSession();
   const [holds, setHolds] = useState<Hold[] | null>(null);
-  const [missing, setMissing] = useState(false);
+  const [done, setDone] = useState("");
+  const [releasing, setReleasing] = useState("");
+  const [why, setWhy] = useState("");
   const [error, setError] = useState<unknown>(null);
-  const [caseRef, setCaseRef] = useState("");
+  const [cameras, setCameras] = useState("");
   const [vrms, setVrms] = useState("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
@@ -25,7 +34,7 @@ export function HoldsPanel() {
   const load = useCallback(() => {
     s.client.get<{ holds: Hold[] | null }>("/api/v1/holds").then(
       (r) => setHolds(r.holds ?? []),
-      (e: unknown) => (isMissingEndpoint(e) ? setMissing(true) : setError(e)),
+      setError,
     );
   }, [s.client]);
   useEffect(load, [load]);
@@ -34,22 +43,25 @@ export function HoldsPanel() {
     e.preventDefault();
     setError(null);
     try {
-      await s.client.send("POST", "/api/v1/holds", {
-        case_ref: caseRef,
-        reason: { ...reason, case_ref: reason.case_ref || caseRef },
-        scope: { vrms: split(vrms), from: iso(from), to: iso(to) },
+      const h = await s.client.send<Hold>("POST", "/api/v1/holds", {
+        reason: { ...reason, offence_code: reason.offence_code || undefined },
+        scope: { vrms: split(vrms), cameras: split(cameras), from: iso(from), to: iso(to) },
         review_at: iso(review),
       });
+      setDone(`Hold placed for ${h.case_ref}.`);
       load();
     } catch (err) {
       setError(err);
     }
   }
-  async function release(h: Hold) {
-    const why = window.prompt(`Why release the hold for ${h.case_ref}?`);
-    if (!why) return;
+  async function release(e: FormEvent, h: Hold) {
+    e.preventDefault();
+    setError(null);
     try {
       await s.client.send("POST", `/api/v1/holds/${encodeURIComponent(h.id)}/release`, { reason: why });
+      setDone(`Hold for ${h.case_ref} released; its reads fall to the next retention run.`);
+      setReleasing("");
+      setWhy("");
       load();
     } catch (err) {
       setError(err);
@@ -58,18 +70,17 @@ export function HoldsPanel() {
   return (
     <section aria-labelledby="holds-h" className="card">
       <h2 id="holds-h">Preservation holds</h2>
-      {missing ? (
-        <Pending what="Preservation holds" />
-      ) : (
+      <p className="hint">Reads matching a hold are kept past retention until it is released.</p>
+      {(
         <>
           <form onSubmit={submit} aria-label="Create a preservation hold" className="row-form">
             <div className="field">
-              <label htmlFor="h-case">Case reference</label>
-              <input id="h-case" value={caseRef} onChange={(e) => setCaseRef(e.target.value)} required />
-            </div>
-            <div className="field">
               <label htmlFor="h-vrms">VRMs (comma separated)</label>
               <input id="h-vrms" value={vrms} onChange={(e) => setVrms(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="h-cams">Camera ids (comma separated)</label>
+              <input id="h-cams" value={cameras} onChange={(e) => setCameras(e.target.value)} />
             </div>
             <div className="field">
               <label htmlFor="h-from">From</label>
@@ -88,6 +99,7 @@ export function HoldsPanel() {
               <button type="submit">Place hold</button>
             </div>
           </form>
+          {done && <p role="status">{done}</p>}
           <ProblemMessage error={error} />
           {holds && (
             <table className="results">
@@ -96,6 +108,7 @@ export function HoldsPanel() {
                 <tr>
                   <th scope="col">Case</th>
                   <th scope="col">Scope</th>
+                  <th scope="col">Placed</th>
                   <th scope="col">Review by</th>
                   <th scope="col">State</th>
                   <th scope="col">Action</th>
@@ -104,24 +117,39 @@ export function HoldsPanel() {
               <tbody>
                 {holds.length === 0 && (
                   <tr>
-                    <td colSpan={5} className="empty">
+                    <td colSpan={6} className="empty">
                       No holds.
                     </td>
                   </tr>
                 )}
                 {holds.map((h) => (
                   <tr key={h.id}>
-                    <td>{h.case_ref}</td>
                     <td>
-                      {(h.scope.vrms ?? []).join(", ")} {h.scope.from ? `${showTime(h.scope.from)} – ${showTime(h.scope.to)}` : ""}
+                      {h.case_ref}
+                      <div className="just">{h.reason.justification}</div>
+                    </td>
+                    <td>{scopeText(h)}</td>
+                    <td>
+                      {showTime(h.created_at)}
+                      <div className="just">by {names.get(h.created_by) ?? h.created_by}</div>
                     </td>
                     <td>{showTime(h.review_at)}</td>
-                    <td>{h.released_at ? `released ${showTime(h.released_at)}` : h.state ?? "active"}</td>
                     <td>
-                      {!h.released_at && (
-                        <button type="button" onClick={() => void release(h)} aria-label={`Release hold ${h.case_ref}`}>
+                      {h.active ? (h.review_due ? "active, review overdue" : "active") : `released ${showTime(h.released_at)}`}
+                      {h.release_reason ? <div className="just">{h.release_reason}</div> : null}
+                    </td>
+                    <td>
+                      {h.active && releasing !== h.id && (
+                        <button type="button" onClick={() => setReleasing(h.id)} aria-label={`Release hold ${h.case_ref}`}>
                           Release
                         </button>
+                      )}
+                      {h.active && releasing === h.id && (
+                        <form onSubmit={(e) => void release(e, h)} aria-label={`Release hold ${h.case_ref}`}>
+                          <label htmlFor={`rel-${h.id}`}>Why the data may now be deleted</label>
+                          <input id={`rel-${h.id}`} value={why} onChange={(e) => setWhy(e.target.value)} minLength={20} required />
+                          <button type="submit">Release hold</button>
+                        </form>
                       )}
                     </td>
                   </tr>

@@ -1,23 +1,21 @@
-// CONTRACT (authority branch): GET /api/v1/authorities, POST /api/v1/authorities/:id/revoke.
+// GET /api/v1/authorities (the caller's own), POST /api/v1/authorities/:id/revoke.
 import { useCallback, useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import type { Authority } from "../api/contract";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { useSession } from "../session";
 import { AuthorityTable } from "./AuthorityTable";
-import { Pending, isMissingEndpoint } from "./Pending";
 
 /** The caller's own authority requests, newest first. */
 export function MyAuthoritiesPage() {
   const s = useSession();
   const [params] = useSearchParams();
   const [list, setList] = useState<Authority[] | null>(null);
-  const [missing, setMissing] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(() => {
     s.client.get<{ authorities: Authority[] | null }>("/api/v1/authorities").then(
       (r) => setList(r.authorities ?? []),
-      (e: unknown) => (isMissingEndpoint(e) ? setMissing(true) : setError(e)),
+      setError,
     );
   }, [s.client]);
   useEffect(load, [load]);
@@ -38,8 +36,7 @@ export function MyAuthoritiesPage() {
       <p>
         <Link to="/authorities/new">Request prior authority</Link>
       </p>
-      {created && <p role="status">Request {created.slice(0, 8)} submitted; an authorising officer will decide it.</p>}
-      {missing && <Pending what="Prior authority" />}
+      {created && list?.some((a) => a.id === created && a.state === "pending") && <p role="status">Request {created.slice(0, 8)} submitted; an authorising officer will decide it.</p>}
       <ProblemMessage error={error} />
       {list && (
         <AuthorityTable

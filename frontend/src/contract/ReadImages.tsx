@@ -1,4 +1,5 @@
-// CONTRACT (search branch): GET /api/v1/reads/:id/images/patch and /overview -> image/png (audited).
+// GET /api/v1/reads/:id/images/patch and /overview -> image/png. Each view is decided like the record
+// view and audited, so the image URLs carry the same reason parameters.
 import { useState } from "react";
 import type { Read } from "../api/types";
 
@@ -15,7 +16,7 @@ export function ReadImages({ read, query }: { read: Read; query: string }) {
 
 function Img({ src, alt }: { src: string; alt: string }) {
   const [failed, setFailed] = useState(false);
-  if (failed) return <p className="hint">{alt}: not available from this server.</p>;
+  if (failed) return <p className="hint">{alt}: could not be shown (refused, or not stored).</p>;
   return (
     <figure>
       <img src={src} alt={alt} onError={() => setFailed(true)} />

@@ -3,6 +3,7 @@ import type { User } from "../api/types";
 import { APIKeysPanel } from "../components/APIKeysPanel";
 import { GrantsPanel } from "../components/GrantsPanel";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { DataRightsPanel } from "../contract/DataRightsPanel";
 import { HoldsPanel } from "../contract/HoldsPanel";
 import { RetentionPanel } from "../contract/RetentionPanel";
 import { useSession } from "../session";
@@ -13,6 +14,7 @@ export function AdminPage() {
   const s = useSession();
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState<unknown>(null);
+  const names = new Map(users.map((u) => [u.subject, u.name]));
   useEffect(() => {
     s.client.get<{ users: User[] | null }>("/api/v1/admin/users").then((r) => setUsers(r.users ?? []), setError);
   }, [s.client]);
@@ -46,8 +48,9 @@ export function AdminPage() {
       </section>
       <GrantsPanel users={users} />
       <APIKeysPanel />
-      <HoldsPanel />
-      <RetentionPanel />
+      <HoldsPanel names={names} />
+      <RetentionPanel names={names} />
+      <DataRightsPanel />
     </section>
   );
 }

@@ -8,6 +8,14 @@ import { ProblemMessage } from "../components/ProblemMessage";
 import { ReasonFields } from "../components/ReasonFields";
 import { useSession } from "../session";
 
+// Actions the audit log records (internal/audit), offered as suggestions for the action filter.
+const knownActions = [
+  "search", "search.page", "record.view", "image.view", "export",
+  "authority.request", "authority.approve", "authority.reject", "authority.revoke", "authority.expire", "authority.exhaust",
+  "hold.create", "hold.release", "retention.run", "read.correct", "read.erase", "sar.report",
+  "audit.read", "audit.export", "audit.erase", "login", "logout", "grant.change", "apikey.create", "apikey.revoke", "session.revoke",
+];
+
 type View = "events" | "timeline" | "anomalies" | "sample";
 
 interface Filters {
@@ -15,11 +23,12 @@ interface Filters {
   action: string;
   decision: "" | "allow" | "deny";
   vrm: string;
+  authority: string;
   since: string;
   until: string;
 }
 
-const noFilters: Filters = { actor: "", action: "", decision: "", vrm: "", since: "", until: "" };
+const noFilters: Filters = { actor: "", action: "", decision: "", vrm: "", authority: "", since: "", until: "" };
 
 /** The auditor's explorer. Reading the audit log is itself audited, so it asks for a reason first. */
 export function AuditPage() {
@@ -38,7 +47,7 @@ export function AuditPage() {
 
   const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
   const base = () => ({ purpose: reason.purpose, case_ref: reason.case_ref, justification: reason.justification });
-  const filterQuery = () => ({ ...base(), actor: f.actor, action: f.action, decision: f.decision, vrm: f.vrm, since: iso(f.since), until: iso(f.until) });
+  const filterQuery = () => ({ ...base(), actor: f.actor, action: f.action, decision: f.decision, vrm: f.vrm, authority_id: f.authority, since: iso(f.since), until: iso(f.until) });
 
   async function load(v: View, cursor = "", who = subject) {
     setBusy(true);
@@ -97,7 +106,12 @@ export function AuditPage() {
           </div>
           <div className="field">
             <label htmlFor="f-action">Action</label>
-            <input id="f-action" value={f.action} onChange={set("action")} placeholder="search.exact" />
+            <input id="f-action" value={f.action} onChange={set("action")} placeholder="authority.approve" list="f-actions" />
+            <datalist id="f-actions">
+              {knownActions.map((a) => (
+                <option key={a} value={a} />
+              ))}
+            </datalist>
           </div>
           <div className="field">
             <label htmlFor="f-decision">Decision</label>
@@ -110,6 +124,10 @@ export function AuditPage() {
           <div className="field">
             <label htmlFor="f-vrm">VRM</label>
             <input id="f-vrm" value={f.vrm} onChange={set("vrm")} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-authority">Authority id</label>
+            <input id="f-authority" value={f.authority} onChange={set("authority")} />
           </div>
           <div className="field">
             <label htmlFor="f-since">Since</label>

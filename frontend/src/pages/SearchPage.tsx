@@ -1,4 +1,6 @@
 import { useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
+import { ApiError } from "../api/client";
 import type { Hit, Reason, SearchRequest, SearchResult } from "../api/types";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { ReasonFields, emptyReason } from "../components/ReasonFields";
@@ -6,6 +8,7 @@ import { ResultsTable } from "../components/ResultsTable";
 import { WindowFields, type Window } from "../components/WindowFields";
 import { AuthorityPicker } from "../contract/AuthorityPicker";
 import { ExportButton } from "../contract/ExportButton";
+import { HistogramPanel } from "../components/HistogramPanel";
 import { useSession } from "../session";
 import { daysAgo, fromLocalInput, toLocalInput } from "../time";
 
@@ -42,7 +45,7 @@ export function SearchPage() {
       setError(new Error("Give both ends of the time window."));
       return null;
     }
-    const b: SearchRequest & { authority_id?: string } = {
+    const b: SearchRequest = {
       from: from.toISOString(),
       to: to.toISOString(),
       limit: pageSize,
@@ -50,7 +53,7 @@ export function SearchPage() {
     };
     if (kind === "partial") b.pattern = plate.trim();
     else b.vrm = plate.trim();
-    if (authorityId) b.authority_id = authorityId; // contract: authority engineer's branch
+    if (authorityId) b.authority_id = authorityId;
     return b;
   }
 
@@ -79,6 +82,17 @@ export function SearchPage() {
   }
 
   const hits: Hit[] = result?.hits ?? [];
+  // A refusal a prior authority could lift links to a request for exactly this search.
+  const refused = error instanceof ApiError && error.status === 403;
+  const askHref = (() => {
+    const from = fromLocalInput(win.from);
+    const to = fromLocalInput(win.to);
+    const q = new URLSearchParams({ type: kind });
+    if (kind !== "partial" && plate.trim()) q.set("vrm", plate.trim());
+    if (from) q.set("from", from.toISOString());
+    if (to) q.set("to", to.toISOString());
+    return `/authorities/new?${q.toString()}`;
+  })();
   const pageNo = pages.length + 1;
   return (
     <section aria-labelledby="search-h">
@@ -100,7 +114,7 @@ export function SearchPage() {
         </div>
         <WindowFields value={win} onChange={setWin} idPrefix="search" now={now} />
         <ReasonFields value={reason} onChange={setReason} idPrefix="search" />
-        <AuthorityPicker value={authorityId} onChange={setAuthorityId} searchType={kind} />
+        <AuthorityPicker value={authorityId} onChange={setAuthorityId} searchType={kind} requestHref={askHref} />
         <div className="actions">
           <button type="submit" disabled={busy}>
             {busy ? "Searching…" : "Search"}
@@ -108,6 +122,11 @@ export function SearchPage() {
         </div>
       </form>
       <ProblemMessage error={error} />
+      {refused && !authorityId && (
+        <p>
+          <Link to={askHref}>Request prior authority for this search</Link> — an authorising officer decides it.
+        </p>
+      )}
       {result && request && (
         <section aria-labelledby="results-h" className="card">
           <h2 id="results-h">
@@ -127,6 +146,7 @@ export function SearchPage() {
             </button>
             <ExportButton type={result.type} body={request} />
           </nav>
+          <HistogramPanel type={result.type} body={request} />
         </section>
       )}
     </section>
