@@ -110,7 +110,9 @@ func (s *auditStore) WriteBatch(ctx context.Context, b audit.Batch) error {
 		}
 	}
 	if len(payloads) > 0 {
-		if err := s.createAll(ctx, payloads, refresh.False, nil); err != nil {
+		// Payloads become searchable with their events: a filter on a plate or a reason reads
+		// the payloads index, so a checkpointed (or, in tests, every) batch waits for both.
+		if err := s.createAll(ctx, payloads, s.auditRefresh(b.Checkpoint != nil), nil); err != nil {
 			return fmt.Errorf("append audit payloads: %w", err)
 		}
 	}
@@ -122,7 +124,7 @@ func (s *auditStore) WriteBatch(ctx context.Context, b audit.Batch) error {
 	} else if b.Checkpoint != nil && s.cfg.Refresh != "true" {
 		// A checkpoint alone (on close, or when the interval passed): earlier batches did not wait
 		// for their events to become searchable, so make them so now.
-		if _, err := s.es.Indices.Refresh().Index(s.ix.events).Do(ctx); err != nil {
+		if _, err := s.es.Indices.Refresh().Index(s.ix.events + "," + s.ix.payloads).Do(ctx); err != nil {
 			return auditUnavailable("store audit checkpoint: refresh events", err)
 		}
 	}
