@@ -114,6 +114,9 @@ type Service struct {
 	now    func() time.Time
 	cfg    Config
 	broker *broker
+	// approved remembers the scope of authorities seen approved, so Spend need not read the
+	// authority again after Check did (see Spend).
+	approved *approvedScopes
 }
 
 var _ search.Authorities = (*Service)(nil)
@@ -142,7 +145,8 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Service{st: d.Store, log: d.Audit, az: d.Authz, cams: d.Cameras, holds: d.Holds, now: d.Now, cfg: cfg, broker: newBroker()}, nil
+	return &Service{st: d.Store, log: d.Audit, az: d.Authz, cams: d.Cameras, holds: d.Holds, now: d.Now, cfg: cfg, broker: newBroker(),
+		approved: &approvedScopes{m: make(map[string]approvedScope)}}, nil
 }
 
 // Close ends every queue subscription (the server is stopping). The service still answers

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/audit"
@@ -27,13 +28,26 @@ func (s *Service) Check(ctx context.Context, u search.AuthorityUse) (authz.Autho
 // Spend counts one use of the authority for the search u, atomically: of any number of
 // concurrent searches on an authority with n uses left, exactly n succeed. The use that spends the
 // last one records the authority's exhaustion in the audit log.
+//
+// The store's Spend is the atomic check of everything that can change after approval (state,
+// requester, expiry, uses left). The scope cannot: it is fixed by the transition into Approved,
+// which no state returns to. So when Check (or an earlier Spend) has seen this authority approved,
+// its remembered scope is checked here and the authority is not read again before the spend.
 func (s *Service) Spend(ctx context.Context, u search.AuthorityUse) error {
-	if _, err := s.usable(ctx, u); err != nil {
-		return err
+	if sc, ok := s.approved.get(u.ID); !ok || sc.requester != u.Subject ||
+		sc.scope.covers(string(u.Type), u.VRMs, u.Cameras, u.From, u.To) != "" {
+		if _, err := s.usable(ctx, u); err != nil {
+			return err
+		}
 	}
 	a, err := s.st.Spend(ctx, u.ID, u.Subject, s.now())
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
-		// Someone spent the last use, or revoked it, between the check and now: explain which.
+		// Someone spent the last use, revoked it, or it expired since it was last read: the full
+		// check explains which (and records an expiry).
+		s.approved.drop(u.ID)
+		if _, uerr := s.usable(ctx, u); uerr != nil {
+			return uerr
+		}
 		cur, gerr := s.st.Get(ctx, u.ID)
 		if gerr != nil {
 			return denied(u.ID, "it could not be used: "+err.Error())
@@ -90,10 +104,50 @@ func (s *Service) usable(ctx context.Context, u search.AuthorityUse) (Authority,
 	if a.Uses >= a.MaxUses {
 		return Authority{}, denied(a.ID, fmt.Sprintf("all %d of its uses have been spent", a.MaxUses))
 	}
+	s.approved.put(a.ID, approvedScope{requester: a.Requester, scope: a.Scope})
 	if why := a.Scope.covers(string(u.Type), u.VRMs, u.Cameras, u.From, u.To); why != "" {
 		return Authority{}, denied(a.ID, "it does not cover this search: "+why)
 	}
 	return a, nil
+}
+
+// approvedScopesMax bounds the remembered scopes; past it the memory starts again empty (a miss
+// only costs the read Spend would otherwise do).
+const approvedScopesMax = 4096
+
+// approvedScopes remembers, per authority id, the requester and scope of an authority seen in
+// state Approved. Both are fixed from approval on, so an entry never goes stale; whether the
+// authority is still usable is always decided by the store's atomic Spend.
+type approvedScopes struct {
+	mu sync.Mutex
+	m  map[string]approvedScope
+}
+
+type approvedScope struct {
+	requester string
+	scope     Scope
+}
+
+func (c *approvedScopes) get(id string) (approvedScope, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sc, ok := c.m[id]
+	return sc, ok
+}
+
+func (c *approvedScopes) put(id string, sc approvedScope) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= approvedScopesMax {
+		clear(c.m)
+	}
+	c.m[id] = sc
+}
+
+func (c *approvedScopes) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
 }
 
 // expire records the expiry of an approved authority. Only the caller whose transition wins

@@ -131,6 +131,31 @@ func BenchmarkExactLookup(b *testing.B) {
 	})
 }
 
+// BenchmarkExactLookupAnalyzed: the same after a full ANALYZE without analysis_limit (as an
+// operator's sqlite3 shell would run it), which gives every index STAT4 samples. The planner may
+// then read bare bound values, and a statement whose planner did is compiled again every time
+// they are rebound (sqlite3Reprepare in a CPU profile); see readsSQL.param.
+func BenchmarkExactLookupAnalyzed(b *testing.B) {
+	s, g := readsBenchStore(b)
+	conn, err := s.db.Conn(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{"PRAGMA analysis_limit=0", "ANALYZE"} {
+		if _, err := conn.ExecContext(b.Context(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var samples int
+	if err := conn.QueryRowContext(b.Context(), "SELECT count(*) FROM sqlite_stat4").Scan(&samples); err != nil || samples == 0 {
+		b.Fatalf("no STAT4 samples after ANALYZE: %d, %v", samples, err)
+	}
+	conn.Close()
+	readsBenchLookups(b, s, g, func(vrm string) reads.Query {
+		return reads.Query{Match: reads.MatchExact, Value: vrm}
+	})
+}
+
 // BenchmarkSkeletonLookup: misread-tolerant search, same window.
 func BenchmarkSkeletonLookup(b *testing.B) {
 	s, g := readsBenchStore(b)

@@ -136,7 +136,7 @@ func readsFindSQL(rq readsQuery, plan readsPlan, vrms []string, parts []string, 
 	if rq.after != nil {
 		// Keyset paging on (seen_at, id). Written as a range on seen_at plus a tie-break rather
 		// than a row-value comparison so that the index range on seen_at is used.
-		b.add(fmt.Sprintf("r.seen_at %s= ? AND (r.seen_at %s ? OR r.id %s ?)", cmp, cmp, cmp),
+		b.add(fmt.Sprintf("r.seen_at %[1]s= %[2]s AND (r.seen_at %[1]s %[2]s OR r.id %[1]s %[2]s)", cmp, b.param("INTEGER")),
 			rq.after.seenAt, rq.after.seenAt, rq.after.id)
 	}
 	where := strings.Join(b.where, " AND ")

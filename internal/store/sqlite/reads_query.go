@@ -50,6 +50,21 @@ func readsEncodeCursor(c readsCursor, q readsQuery) string {
 type readsSQL struct {
 	where []string
 	args  []any
+	// opaque hides the bound plate and times from the query planner; see readsFilters.
+	opaque bool
+}
+
+// param is the placeholder for a bound value of SQL type typ (INTEGER or TEXT) compared with an
+// indexed column. SQLite built with STAT4 (modernc.org/sqlite is) lets the planner read a bare
+// "?" from the index samples, and a statement whose planner read a bound value is compiled again
+// (sqlite3Reprepare) every time that value is rebound: a cached statement then saves nothing. A
+// CAST is not a bare parameter, so the planner estimates without the value and the compiled
+// statement is reused; that is only right where the value cannot change the plan.
+func (b *readsSQL) param(typ string) string {
+	if b.opaque {
+		return "CAST(? AS " + typ + ")"
+	}
+	return "?"
 }
 
 func (b *readsSQL) add(cond string, args ...any) {
@@ -74,11 +89,14 @@ const (
 // readsFilters builds the conditions shared by FindReads and CountReads (everything except the
 // cursor). vrms is the candidate list for readsPlanPlates.
 func readsFilters(q readsQuery, plan readsPlan, vrms []string) *readsSQL {
-	b := &readsSQL{}
+	// A plate lookup names its index (readsIndexHint), so the bound values cannot change its
+	// plan: they are hidden from the planner to keep the cached statement compiled. The other
+	// plans choose between the time and camera indexes, where the window's size matters.
+	b := &readsSQL{opaque: plan == readsPlanPlates}
 	switch plan {
 	case readsPlanPlates:
 		if len(vrms) == 1 {
-			b.add("r.vrm = ?", vrms[0])
+			b.add("r.vrm = "+b.param("TEXT"), vrms[0])
 		} else {
 			b.add("r.vrm IN (SELECT value FROM json_each(?))", readsJSONStrings(vrms))
 		}
@@ -93,7 +111,7 @@ func readsFilters(q readsQuery, plan readsPlan, vrms []string) *readsSQL {
 			b.add("+r.vrm GLOB ?", q.value)
 		}
 	}
-	b.add("r.seen_at >= ? AND r.seen_at < ?", q.from, q.to)
+	b.add(fmt.Sprintf("r.seen_at >= %[1]s AND r.seen_at < %[1]s", b.param("INTEGER")), q.from, q.to)
 	if len(q.cameras) == 1 {
 		b.add("r.camera_id = ?", q.cameras[0])
 	} else if len(q.cameras) > 1 {
