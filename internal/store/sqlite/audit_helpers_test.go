@@ -180,4 +180,3 @@ func auditCopyFile(t testing.TB, from, to string) {
 		t.Fatal(err)
 	}
 }
-
