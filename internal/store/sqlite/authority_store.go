@@ -142,23 +142,8 @@ func (s *AuthorityStore) ListPending(ctx context.Context, limit int) ([]authorit
 }
 
 func (s *AuthorityStore) list(ctx context.Context, where string, args ...any) ([]authority.Authority, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+authorityColumns+` FROM authority_requests `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list authorities: %w: %w", authority.ErrUnavailable, err)
-	}
-	defer rows.Close()
-	out := []authority.Authority{}
-	for rows.Next() {
-		a, err := scanAuthority(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list authorities: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list authorities: %w: %w", authority.ErrUnavailable, err)
-	}
-	return out, nil
+	return queryList(ctx, s.db, "list authorities", authority.ErrUnavailable, scanAuthority,
+		`SELECT `+authorityColumns+` FROM authority_requests `+where, args...)
 }
 
 // Transition applies t if the authority is in t.From. The conditional UPDATE is the check: of two

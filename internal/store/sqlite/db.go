@@ -136,3 +136,27 @@ func rowsAffected(res sql.Result, err error) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// queryList runs a listing query and scans every row with scan. The result is never nil (an empty
+// list is [] in JSON, not null). A failed query or cursor wraps unavailable, the store's kind for
+// "the database did not answer"; a row that does not scan is returned as it is. what names the
+// listing in errors ("list holds").
+func queryList[T any](ctx context.Context, db *sql.DB, what string, unavailable error, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", what, unavailable, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", what, unavailable, err)
+	}
+	return out, nil
+}

@@ -117,23 +117,8 @@ func (s *HoldStore) GetHold(ctx context.Context, id string) (holds.Hold, error) 
 
 // ListHolds returns every hold, newest first.
 func (s *HoldStore) ListHolds(ctx context.Context) ([]holds.Hold, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+holdsColumns+` FROM holds_holds ORDER BY created_ms DESC, id DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("list holds: %w: %w", holds.ErrUnavailable, err)
-	}
-	defer rows.Close()
-	out := []holds.Hold{}
-	for rows.Next() {
-		h, err := holdsScan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list holds: %w", err)
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list holds: %w: %w", holds.ErrUnavailable, err)
-	}
-	return out, nil
+	return queryList(ctx, s.db, "list holds", holds.ErrUnavailable, holdsScan,
+		`SELECT `+holdsColumns+` FROM holds_holds ORDER BY created_ms DESC, id DESC`)
 }
 
 // ReleaseHold releases an active hold. The condition on released_ms makes it a compare-and-set:
@@ -172,25 +157,19 @@ func (s *HoldStore) ListRuns(ctx context.Context, limit int) ([]retention.Run, e
 	if limit <= 0 {
 		return nil, fmt.Errorf("list retention runs: limit %d: %w", limit, holds.ErrInvalid)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT report FROM holds_retention_runs ORDER BY started_ms DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list retention runs: %w: %w", holds.ErrUnavailable, err)
+	return queryList(ctx, s.db, "list retention runs", holds.ErrUnavailable, scanRun,
+		`SELECT report FROM holds_retention_runs ORDER BY started_ms DESC, id DESC LIMIT ?`, limit)
+}
+
+// scanRun decodes one stored run report.
+func scanRun(rows interface{ Scan(...any) error }) (retention.Run, error) {
+	var raw string
+	if err := rows.Scan(&raw); err != nil {
+		return retention.Run{}, err
 	}
-	defer rows.Close()
-	out := []retention.Run{}
-	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&raw); err != nil {
-			return nil, fmt.Errorf("list retention runs: %w", err)
-		}
-		var r retention.Run
-		if err := json.Unmarshal([]byte(raw), &r); err != nil {
-			return nil, fmt.Errorf("list retention runs: decode: %w", err)
-		}
-		out = append(out, r)
+	var r retention.Run
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return retention.Run{}, fmt.Errorf("decode: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list retention runs: %w: %w", holds.ErrUnavailable, err)
-	}
-	return out, nil
+	return r, nil
 }
