@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/anpr-portal/anpr/internal/audit"
+	"github.com/anpr-portal/anpr/internal/audit/audittest"
 )
 
 // auditClock is an injected clock tests move by hand.
@@ -83,33 +83,12 @@ func (f *auditFixture) open(t testing.TB, mod func(*AuditOptions)) {
 	f.log = l
 }
 
-// auditEvent is the i-th event of a plausible day: searches with payloads, denials, logins.
-func auditEvent(i int) (audit.Event, audit.Payload) {
-	e := audit.Event{
-		Actor:      audit.Actor{Subject: fmt.Sprintf("user-%d", i%3), Name: fmt.Sprintf("Officer %d", i%3), Roles: []string{"investigator"}, Session: "sess"},
-		ClientAddr: "10.1.2.3", RequestID: fmt.Sprintf("req-%d", i),
-		Action: audit.ActionSearch, Decision: audit.EffectAllow, Rule: "band1",
-		Reason:     audit.Reason{Purpose: "serious_crime", CaseRef: fmt.Sprintf("CR/%d/25", i%5)},
-		SearchType: "exact", Band: 1,
-	}
-	p := audit.Payload{VRMs: []string{fmt.Sprintf("AB%02dCDE", i%7)}, Query: fmt.Sprintf("exact vrm=AB%02dCDE", i%7),
-		Justification: "vehicle linked to burglary series in Camden"}
-	switch i % 4 {
-	case 1:
-		e.Decision, e.Rule = audit.EffectDeny, "band2.needs_authority"
-	case 3:
-		e.Action, e.Reason, e.SearchType, e.Band = audit.ActionLogin, audit.Reason{}, "", 0
-		p = audit.Payload{}
-	}
-	return e, p
-}
-
-// appendN appends n events of the auditEvent day, one second apart.
+// appendN appends n events of the conformance suite's day (audittest.Event), one second apart.
 func (f *auditFixture) appendN(t testing.TB, n int) []audit.Event {
 	t.Helper()
 	var out []audit.Event
 	for i := range n {
-		e, p := auditEvent(i)
+		e, p := audittest.Event(i)
 		got, err := f.log.Append(context.Background(), e, p)
 		if err != nil {
 			t.Fatalf("append %d: %v", i, err)
