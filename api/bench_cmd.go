@@ -25,6 +25,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/bench"
 	"github.com/anpr-portal/anpr/internal/config"
 	"github.com/anpr-portal/anpr/internal/identity"
+	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/seed"
 	"github.com/anpr-portal/anpr/internal/store/elastic"
@@ -374,7 +375,7 @@ func benchElastic(ctx context.Context, cfg config.Config, log *slog.Logger, dir 
 		if err != nil {
 			return res, err
 		}
-		root, err := esnode.FindRoot(wd)
+		root, err := proc.Root(wd)
 		if err != nil {
 			res.why = err.Error() + ", or pass --es-url"
 			return res, nil

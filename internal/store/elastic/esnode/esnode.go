@@ -57,9 +57,6 @@ func (i Info) Lacks() []string {
 	return out
 }
 
-// FindRoot is proc.Root, kept while api/bench_cmd.go calls it by this name.
-func FindRoot(dir string) (string, error) { return proc.Root(dir) }
-
 // Missing names the programs Start needs and cannot find: java runs the node; mvn is needed only
 // to fetch a distribution that is not cached yet.
 func Missing(root string) []string {
@@ -81,7 +78,7 @@ func Cached(root string) bool {
 
 // Options says how to start a node.
 type Options struct {
-	Root string // the checkout (FindRoot)
+	Root string // the checkout (proc.Root)
 	Heap string // JVM heap, e.g. "512m" (the default)
 }
 
