@@ -97,11 +97,18 @@ type app struct {
 type appOption func(*identity.Config)
 
 // openApp wires every part over an already opened read store, which the caller keeps and closes.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, opts ...appOption) (a *app, err error) {
-	a = &app{}
+//
+// On an error, what it had opened is closed again, and the error returned is the one that stopped
+// the start (a data directory another process is serving, say), never one from the clean-up.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, opts ...appOption) (_ *app, err error) {
+	// a is not the named result: "return nil, err" sets that to nil before deferred calls run, and
+	// the clean-up must still see what was opened.
+	a := &app{}
 	defer func() {
 		if err != nil {
-			a.close(context.Background())
+			if cerr := a.close(context.Background()); cerr != nil {
+				log.Warn("closing what a failed start had opened", "err", cerr)
+			}
 		}
 	}()
 	if a.reads, err = newReadStack(ctx, cfg, log, store); err != nil {
