@@ -128,8 +128,13 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if a.ident, err = identity.NewService(ic, identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
+	// The policy compares ranks in the order the identity service maps them into.
+	var ranks []authz.Rank
+	for _, r := range a.ident.Config().Ranks {
+		ranks = append(ranks, authz.Rank(r))
+	}
 	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention},
-		MinApproverRank: authz.Rank(cfg.Authority.MinApproverRank)},
+		MinApproverRank: authz.Rank(cfg.Authority.MinApproverRank), Ranks: ranks},
 		authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -241,7 +246,12 @@ func identityConfig(cfg config.Config) identity.Config {
 		ClientID:             cfg.Identity.ClientID,
 		ClientSecret:         cfg.Identity.ClientSecret,
 		RedirectURL:          cfg.Identity.RedirectURL,
-		PostLogoutURL:        cfg.PublicURL,
+		PostLogoutURL:        cfg.Identity.PostLogoutURL,
+		Scopes:               cfg.Identity.Scopes,
+		AccessContact:        cfg.Identity.AccessContact,
+		RoleMapping:          identity.RoleMapping{Claim: cfg.Identity.Roles.Claim, Prefix: cfg.Identity.Roles.Prefix, Map: cfg.Identity.Roles.Map},
+		RankMapping:          identity.RankMapping{Claim: cfg.Identity.Rank.Claim, Prefix: cfg.Identity.Rank.Prefix, Map: cfg.Identity.Rank.Map},
+		Ranks:                cfg.Identity.Rank.Order,
 		AllowInsecureCookies: cfg.Identity.AllowInsecureCookies,
 		SigningKeyFile:       cfg.Identity.SessionKeyFile,
 		SessionTTL:           cfg.Identity.SessionTTL,
