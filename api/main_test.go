@@ -111,6 +111,17 @@ func startPortalAfter(t *testing.T, addr, issuer, secret string, prepare func(en
 	if prepare != nil {
 		prepare(env)
 	}
+	return servePortal(t, env)
+}
+
+// servePortal runs `anpr serve` in-process with env (a stopped portal's, to restart it on its
+// data, perhaps with other settings) and waits until it is ready.
+func servePortal(t *testing.T, env map[string]string) *portal {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	addr := env["ANPR_LISTEN"]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
