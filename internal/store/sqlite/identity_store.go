@@ -102,6 +102,21 @@ CREATE TABLE IF NOT EXISTS identity_grants (
 	revoked_by TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identity_grants_subject ON identity_grants(subject, revoked_us);
+
+CREATE TABLE IF NOT EXISTS identity_subject_links (
+	id               TEXT PRIMARY KEY,
+	issuer           TEXT NOT NULL,
+	subject          TEXT NOT NULL,
+	previous_issuer  TEXT NOT NULL,
+	previous_subject TEXT NOT NULL,
+	reason           TEXT NOT NULL,
+	linked_by        TEXT NOT NULL,
+	linked_us        INTEGER NOT NULL,
+	revoked_us       INTEGER NOT NULL DEFAULT 0,
+	revoked_by       TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+-- One live link per identity: the second insert fails, whoever makes it.
+CREATE UNIQUE INDEX IF NOT EXISTS identity_subject_links_live ON identity_subject_links(issuer, subject) WHERE revoked_us = 0;
 `
 
 func identityJSON(v []string) (string, error) {
