@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -37,20 +38,26 @@ func startKeycloakPortal(t *testing.T) *keycloakPortal {
 		Users: keycloaktest.DemoUsers(),
 	})
 	t.Logf("keycloak: realm %s configured through the admin API in %s", realm.Name, time.Since(began).Round(time.Millisecond))
-	var roleMap []string
-	for v, r := range keycloaktest.PortalRoleMap() {
-		roleMap = append(roleMap, v+"="+r)
-	}
 	p := startPortalAfter(t, addr, realm.Issuer, realm.ClientSecret, func(env map[string]string) {
-		env["ANPR_IDENTITY_CLIENT_ID"] = realm.ClientID
-		env["ANPR_IDENTITY_SCOPES"] = "openid,profile,email"
-		env["ANPR_IDENTITY_ROLES_CLAIM"] = "realm_access.roles"
-		env["ANPR_IDENTITY_ROLES_MAP"] = strings.Join(roleMap, ",")
-		env["ANPR_IDENTITY_RANK_CLAIM"] = "rank"
+		maps.Copy(env, keycloakSettings(realm))
 		env["ANPR_IDENTITY_ACCESS_CONTACT"] = "the ANPR manager (anpr@force.example)"
 	})
 	t.Cleanup(func() { p.stop() })
 	return &keycloakPortal{portal: p, realm: realm}
+}
+
+// keycloakSettings are the portal's settings for a realm set up as keycloaktest sets it up:
+// the README's Keycloak example with realm roles and the rank attribute, as ANPR_ variables.
+func keycloakSettings(realm *keycloaktest.Realm) map[string]string {
+	var roleMap []string
+	for v, r := range keycloaktest.PortalRoleMap() {
+		roleMap = append(roleMap, v+"="+r)
+	}
+	return map[string]string{
+		"ANPR_IDENTITY_ISSUER": realm.Issuer, "ANPR_IDENTITY_CLIENT_ID": realm.ClientID, "ANPR_IDENTITY_CLIENT_SECRET": realm.ClientSecret,
+		"ANPR_IDENTITY_SCOPES": "openid,profile,email", "ANPR_IDENTITY_ROLES_CLAIM": "realm_access.roles",
+		"ANPR_IDENTITY_ROLES_MAP": strings.Join(roleMap, ","), "ANPR_IDENTITY_RANK_CLAIM": "rank",
+	}
 }
 
 // login signs u in through Keycloak's login form and returns their browser with the CSRF token.
@@ -208,7 +215,7 @@ func TestNoRolePageThroughKeycloak(t *testing.T) {
 			t.Errorf("no-role page lacks %q:\n%s", want, page)
 		}
 	}
-	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+k.base[:0]+"http://127.0.0.1:") {
+	if csp, kc := resp.Header.Get("Content-Security-Policy"), keycloaktest.Server(t).URL; !strings.Contains(csp, "form-action 'self' "+kc) {
 		t.Errorf("CSP %q does not let the sign-out form reach the IdP", csp)
 	}
 	b := &browser{t: t, c: c, base: k.base}

@@ -175,17 +175,12 @@ func (k *Keycloak) NewRealm(tb testing.TB, opts RealmOptions) *Realm {
 // SubjectOf returns the user's Keycloak id, the sub of their tokens.
 func (r *Realm) SubjectOf(username string) string {
 	r.tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	a, err := r.kc.adminClient(ctx)
-	if err != nil {
-		r.tb.Fatalf("keycloaktest: %v", err)
-	}
 	var found []struct {
 		ID string `json:"id"`
 	}
-	if err := a.do(ctx, "GET", "/admin/realms/"+r.Name+"/users?exact=true&username="+url.QueryEscape(username), nil, &found); err != nil || len(found) != 1 {
-		r.tb.Fatalf("keycloaktest: find %s: %v (%d found)", username, err, len(found))
+	r.admin("find "+username, "GET", "/users?exact=true&username="+url.QueryEscape(username), &found)
+	if len(found) != 1 {
+		r.tb.Fatalf("keycloaktest: find %s: %d found", username, len(found))
 	}
 	return found[0].ID
 }
@@ -193,17 +188,23 @@ func (r *Realm) SubjectOf(username string) string {
 // SessionCount is how many live Keycloak sessions the user has: after an RP-initiated logout, 0.
 func (r *Realm) SessionCount(username string) int {
 	r.tb.Helper()
+	var sessions []any
+	r.admin("sessions of "+username, "GET", "/users/"+r.SubjectOf(username)+"/sessions", &sessions)
+	return len(sessions)
+}
+
+// admin reads path under the realm's admin API into out, or fails the test.
+func (r *Realm) admin(what, method, path string, out any) {
+	r.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, err := r.kc.adminClient(ctx)
+	if err == nil {
+		err = a.do(ctx, method, "/admin/realms/"+r.Name+path, nil, out)
+	}
 	if err != nil {
-		r.tb.Fatalf("keycloaktest: %v", err)
+		r.tb.Fatalf("keycloaktest: %s: %v", what, err)
 	}
-	var sessions []any
-	if err := a.do(ctx, "GET", "/admin/realms/"+r.Name+"/users/"+r.SubjectOf(username)+"/sessions", nil, &sessions); err != nil {
-		r.tb.Fatalf("keycloaktest: sessions of %s: %v", username, err)
-	}
-	return len(sessions)
 }
 
 // admin is an authenticated client of the admin REST API. Its token lives a minute (the master

@@ -70,21 +70,6 @@ func (s *IdentityStore) RevokeLink(ctx context.Context, id, by string, at time.T
 
 // ListLinks returns every link, newest first.
 func (s *IdentityStore) ListLinks(ctx context.Context) ([]identity.SubjectLink, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+identityLinkColumns+` FROM identity_subject_links ORDER BY linked_us DESC, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
-	}
-	defer rows.Close()
-	var out []identity.SubjectLink
-	for rows.Next() {
-		l, err := identityScanLink(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list links: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
-	}
-	return out, nil
+	return queryList(ctx, s.db, "list links", identity.ErrUnavailable, identityScanLink,
+		`SELECT `+identityLinkColumns+` FROM identity_subject_links ORDER BY linked_us DESC, id`)
 }
