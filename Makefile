@@ -131,4 +131,4 @@ chromium:
 # and Playwright (playwright-core) driving /usr/bin/chromium headless. Screenshots: e2e/artifacts/.
 e2e: frontend chromium dex
 	@cd e2e && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
-	ANPR_TEST_E2E_REQUIRE=1 $(GO) test -count=1 -v -timeout 15m ./e2e/
+	ANPR_TEST_E2E_REQUIRE=1 $(GO) test -count=1 -v -timeout 30m ./e2e/

@@ -28,38 +28,8 @@ const chromium = "/usr/bin/chromium"
 // that provides it: a SKIPPED line in a plain `go test ./...`, a failure under
 // ANPR_TEST_E2E_REQUIRE=1, which `make e2e` sets, so the browser tests cannot silently not run there.
 func TestBrowser(t *testing.T) {
-	root, err := proc.WorkingRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, need := range []struct{ path, fix string }{
-		{filepath.Join(root, "frontend", "dist", "app", "index.html"), "make frontend"},
-		{filepath.Join(root, "e2e", "node_modules", "playwright-core", "package.json"), "cd e2e && npm ci"},
-		{chromium, "make chromium"},
-	} {
-		if _, err := os.Stat(need.path); err != nil {
-			msg := fmt.Sprintf("%s is missing; run `%s` first (make e2e does all of it)", need.path, need.fix)
-			if os.Getenv("ANPR_TEST_E2E_REQUIRE") == "1" {
-				t.Fatal(msg)
-			}
-			fmt.Println("SKIPPED browser tests:", msg)
-			t.Skip(msg)
-		}
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed: %v", err)
-	}
-
-	// The binary under test, built as `make build` builds it, so the embedded front end is the
-	// one just built.
-	bin := filepath.Join(t.TempDir(), "anpr")
-	build := exec.Command("go", "build", "-o", bin, "./api")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
+	root, node := prerequisites(t)
+	bin := buildBinary(t, root)
 	addr := freeAddr(t)
 	base := "http://" + addr
 	dex := dextest.Start(t, dextest.Options{RedirectURIs: []string{base + "/auth/callback"}})
@@ -109,6 +79,48 @@ func TestBrowser(t *testing.T) {
 	if out := runCmd(t, env, bin, "audit", "verify"); !bytes.Contains([]byte(out), []byte("OK")) {
 		t.Errorf("audit verify after the browser tests:\n%s", out)
 	}
+}
+
+// prerequisites returns the checkout and node, or reports what is missing with the make target
+// that provides it.
+func prerequisites(t *testing.T) (root, node string) {
+	t.Helper()
+	root, err := proc.WorkingRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, need := range []struct{ path, fix string }{
+		{filepath.Join(root, "frontend", "dist", "app", "index.html"), "make frontend"},
+		{filepath.Join(root, "e2e", "node_modules", "playwright-core", "package.json"), "cd e2e && npm ci"},
+		{chromium, "make chromium"},
+	} {
+		if _, err := os.Stat(need.path); err != nil {
+			msg := fmt.Sprintf("%s is missing; run `%s` first (make e2e does all of it)", need.path, need.fix)
+			if os.Getenv("ANPR_TEST_E2E_REQUIRE") == "1" {
+				t.Fatal(msg)
+			}
+			fmt.Println("SKIPPED browser tests:", msg)
+			t.Skip(msg)
+		}
+	}
+	node, err = exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is not installed: %v", err)
+	}
+	return root, node
+}
+
+// buildBinary builds the binary under test as `make build` builds it, so the embedded front end
+// is the one just built.
+func buildBinary(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "anpr")
+	build := exec.Command("go", "build", "-o", bin, "./api")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func runCmd(t *testing.T, env []string, bin string, args ...string) string {

@@ -111,7 +111,7 @@ func OpenAuditLog(ctx context.Context, path string, opts AuditOptions) (*AuditLo
 		lock.Close()
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	l, err := auditOpen(ctx, db, opts)
+	l, err := auditOpen(ctx, db, path, opts)
 	if err != nil {
 		db.Close()
 		lock.Close()
@@ -135,8 +135,8 @@ func auditLockWriter(path string) (*os.File, error) {
 	return f, nil
 }
 
-func auditOpen(ctx context.Context, db *sql.DB, opts AuditOptions) (*AuditLog, error) {
-	if err := auditMigrate(ctx, db, opts.Chain); err != nil {
+func auditOpen(ctx context.Context, db *sql.DB, path string, opts AuditOptions) (*AuditLog, error) {
+	if err := auditMigrate(ctx, db, path, opts.Chain); err != nil {
 		return nil, err
 	}
 	r, err := auditNewReader(ctx, db)

@@ -29,7 +29,8 @@ var (
 	_ audit.Checkpointer = (*AuditReader)(nil)
 )
 
-// OpenAuditReader opens an existing audit database for reading.
+// OpenAuditReader opens an existing audit database for reading, bringing its schema up to date
+// first (a reader needs the columns this binary reads).
 func OpenAuditReader(ctx context.Context, path string) (*AuditReader, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
@@ -38,7 +39,7 @@ func OpenAuditReader(ctx context.Context, path string) (*AuditReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	r, err := auditNewReader(ctx, db)
+	r, err := auditOpenReader(ctx, db, path)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -46,14 +47,22 @@ func OpenAuditReader(ctx context.Context, path string) (*AuditReader, error) {
 	return r, nil
 }
 
-func auditNewReader(ctx context.Context, db *sql.DB) (*AuditReader, error) {
-	v, err := auditVersion(ctx, db)
+func auditOpenReader(ctx context.Context, db *sql.DB, path string) (*AuditReader, error) {
+	ok, err := tableExists(ctx, db, "audit_meta")
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	if v == 0 {
+	if !ok {
 		return nil, fmt.Errorf("open audit log: %w: not an audit database", audit.ErrInvalid)
 	}
+	if err := migrate(ctx, db, path, auditSchema); err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return auditNewReader(ctx, db)
+}
+
+// auditNewReader reads the chain id of a database whose schema is up to date.
+func auditNewReader(ctx context.Context, db *sql.DB) (*AuditReader, error) {
 	var chain string
 	if err := db.QueryRowContext(ctx, `SELECT value FROM audit_meta WHERE key = 'chain'`).Scan(&chain); err != nil {
 		return nil, fmt.Errorf("open audit log: read chain: %w", err)

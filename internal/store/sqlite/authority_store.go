@@ -32,37 +32,15 @@ func OpenAuthorityStore(ctx context.Context, path string, opts AuthorityOptions)
 	if opts.MaxConns < 0 {
 		return nil, fmt.Errorf("%w: authority store max conns %d is negative", authority.ErrInvalid, opts.MaxConns)
 	}
-	db, err := openStore(ctx, "authority", path, opts.MaxConns, authoritySchema)
+	db, err := openStore(ctx, path, opts.MaxConns, authoritySchema)
 	if err != nil {
 		return nil, err
 	}
 	return &AuthorityStore{db}, nil
 }
 
-// Times are Unix microseconds, 0 for the zero time. The reason and scope are JSON: they are read
-// whole and never queried by their parts.
-const authoritySchema = `
-CREATE TABLE IF NOT EXISTS authority_requests (
-	id               TEXT PRIMARY KEY,
-	requester        TEXT NOT NULL,
-	requester_name   TEXT NOT NULL,
-	state            TEXT NOT NULL,
-	reason           TEXT NOT NULL, -- JSON authz.Reason
-	scope            TEXT NOT NULL, -- JSON authority.Scope
-	requested_exp_us INTEGER NOT NULL,
-	expires_us       INTEGER NOT NULL,
-	max_uses         INTEGER NOT NULL,
-	uses             INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
-	hold_id          TEXT NOT NULL,
-	created_us       INTEGER NOT NULL,
-	decided_by       TEXT NOT NULL DEFAULT '',
-	decided_by_name  TEXT NOT NULL DEFAULT '',
-	decided_us       INTEGER NOT NULL DEFAULT 0,
-	decision_reason  TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS authority_requests_requester ON authority_requests(requester, created_us);
-CREATE INDEX IF NOT EXISTS authority_requests_state ON authority_requests(state, created_us);
-`
+// authoritySchema is the authority store's migration series (migrations/authority).
+var authoritySchema = schema{name: "authority"}
 
 const authorityColumns = `id, requester, requester_name, state, reason, scope, requested_exp_us, expires_us,
 	max_uses, uses, hold_id, created_us, decided_by, decided_by_name, decided_us, decision_reason`

@@ -70,18 +70,18 @@ func openDB(ctx context.Context, path string, d Durability, maxConns int, extra 
 
 // openStore opens a small store's database with synchronous=FULL (every such store keeps state
 // whose loss in a power cut would bring a revoked credential or authority back, or let retention
-// delete held data) and creates its schema, whose statements must be idempotent. name is for
-// errors ("authority", "hold", ...). Stores may share one file: each prefixes its tables.
-func openStore(ctx context.Context, name, path string, maxConns int, schema string) (storeDB, error) {
+// delete held data) and brings its schema up to date. Stores may share one file: each prefixes
+// its tables and keeps its own version table.
+func openStore(ctx context.Context, path string, maxConns int, s schema) (storeDB, error) {
 	db, err := openDB(ctx, path, Full, maxConns)
 	if err != nil {
-		return storeDB{}, fmt.Errorf("open %s store: %w", name, err)
+		return storeDB{}, fmt.Errorf("open %s store: %w", s.name, err)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if err := migrate(ctx, db, path, s); err != nil {
 		db.Close()
-		return storeDB{}, fmt.Errorf("open %s store %s: create schema: %w", name, path, err)
+		return storeDB{}, fmt.Errorf("open %s store %s: %w", s.name, path, err)
 	}
-	return storeDB{db: db, name: name}, nil
+	return storeDB{db: db, name: s.name}, nil
 }
 
 // storeDB is one store's database, embedded in the store so that every store closes alike.

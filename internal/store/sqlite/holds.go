@@ -29,34 +29,15 @@ var (
 // OpenHoldStore opens (creating if needed) the holds database at path. It may share a file with
 // other stores: its tables are prefixed holds_.
 func OpenHoldStore(ctx context.Context, path string) (*HoldStore, error) {
-	db, err := openStore(ctx, "hold", path, 4, holdsSchema)
+	db, err := openStore(ctx, path, 4, holdsSchema)
 	if err != nil {
 		return nil, err
 	}
 	return &HoldStore{db}, nil
 }
 
-// Times are Unix milliseconds, 0 for the zero time. Scope and reason are JSON: they are read
-// whole and never queried by part.
-const holdsSchema = `
-CREATE TABLE IF NOT EXISTS holds_holds (
-	id             TEXT PRIMARY KEY,
-	case_ref       TEXT NOT NULL,
-	reason         TEXT NOT NULL,
-	scope          TEXT NOT NULL,
-	review_ms      INTEGER NOT NULL,
-	created_by     TEXT NOT NULL,
-	created_ms     INTEGER NOT NULL,
-	released_by    TEXT NOT NULL DEFAULT '',
-	released_ms    INTEGER NOT NULL DEFAULT 0,
-	release_reason TEXT NOT NULL DEFAULT ''
-) STRICT;
-CREATE TABLE IF NOT EXISTS holds_retention_runs (
-	id          TEXT PRIMARY KEY,
-	started_ms  INTEGER NOT NULL,
-	report      TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS holds_retention_runs_started ON holds_retention_runs(started_ms);`
+// holdsSchema is the holds store's migration series (migrations/holds).
+var holdsSchema = schema{name: "holds"}
 
 // CreateHold stores a new hold.
 func (s *HoldStore) CreateHold(ctx context.Context, h holds.Hold) error {

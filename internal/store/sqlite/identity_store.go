@@ -29,95 +29,15 @@ func OpenIdentityStore(ctx context.Context, path string, opts IdentityOptions) (
 	if opts.MaxConns < 0 {
 		return nil, fmt.Errorf("%w: identity store max conns %d is negative", identity.ErrInvalid, opts.MaxConns)
 	}
-	db, err := openStore(ctx, "identity", path, opts.MaxConns, identitySchema)
+	db, err := openStore(ctx, path, opts.MaxConns, identitySchema)
 	if err != nil {
 		return nil, err
 	}
 	return &IdentityStore{db}, nil
 }
 
-// Times are stored as Unix microseconds, 0 for the zero time.
-const identitySchema = `
-CREATE TABLE IF NOT EXISTS identity_login_flows (
-	state_hash    BLOB PRIMARY KEY,
-	binding_hash  BLOB NOT NULL,
-	nonce         TEXT NOT NULL,
-	pkce_verifier TEXT NOT NULL,
-	return_to     TEXT NOT NULL,
-	created_us    INTEGER NOT NULL,
-	expires_us    INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS identity_login_flows_expiry ON identity_login_flows(expires_us);
-
-CREATE TABLE IF NOT EXISTS identity_sessions (
-	id             TEXT PRIMARY KEY,
-	subject        TEXT NOT NULL,
-	name           TEXT NOT NULL,
-	email          TEXT NOT NULL,
-	idp_roles      TEXT NOT NULL, -- JSON array
-	idp_rank       TEXT NOT NULL,
-	csrf_secret    BLOB NOT NULL,
-	id_token       TEXT NOT NULL,
-	client_addr    TEXT NOT NULL,
-	created_us     INTEGER NOT NULL,
-	expires_us     INTEGER NOT NULL,
-	last_seen_us   INTEGER NOT NULL,
-	revoked_us     INTEGER NOT NULL DEFAULT 0,
-	revoked_reason TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS identity_sessions_subject ON identity_sessions(subject);
-CREATE INDEX IF NOT EXISTS identity_sessions_expiry ON identity_sessions(expires_us);
-
-CREATE TABLE IF NOT EXISTS identity_users (
-	subject        TEXT PRIMARY KEY,
-	name           TEXT NOT NULL,
-	email          TEXT NOT NULL,
-	first_login_us INTEGER NOT NULL,
-	last_login_us  INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS identity_api_keys (
-	id           TEXT PRIMARY KEY,
-	name         TEXT NOT NULL,
-	hash         BLOB NOT NULL,
-	scopes       TEXT NOT NULL, -- JSON array
-	created_by   TEXT NOT NULL,
-	created_us   INTEGER NOT NULL,
-	expires_us   INTEGER NOT NULL,
-	revoked_us   INTEGER NOT NULL DEFAULT 0,
-	revoked_by   TEXT NOT NULL DEFAULT '',
-	last_used_us INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS identity_grants (
-	id         TEXT PRIMARY KEY,
-	subject    TEXT NOT NULL,
-	role       TEXT NOT NULL,
-	rank       TEXT NOT NULL,
-	reason     TEXT NOT NULL,
-	granted_by TEXT NOT NULL,
-	granted_us INTEGER NOT NULL,
-	expires_us INTEGER NOT NULL DEFAULT 0,
-	revoked_us INTEGER NOT NULL DEFAULT 0,
-	revoked_by TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS identity_grants_subject ON identity_grants(subject, revoked_us);
-
-CREATE TABLE IF NOT EXISTS identity_subject_links (
-	id               TEXT PRIMARY KEY,
-	issuer           TEXT NOT NULL,
-	subject          TEXT NOT NULL,
-	previous_issuer  TEXT NOT NULL,
-	previous_subject TEXT NOT NULL,
-	reason           TEXT NOT NULL,
-	linked_by        TEXT NOT NULL,
-	linked_us        INTEGER NOT NULL,
-	revoked_us       INTEGER NOT NULL DEFAULT 0,
-	revoked_by       TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
--- One live link per identity: the second insert fails, whoever makes it.
-CREATE UNIQUE INDEX IF NOT EXISTS identity_subject_links_live ON identity_subject_links(issuer, subject) WHERE revoked_us = 0;
-`
+// identitySchema is the identity store's migration series (migrations/identity).
+var identitySchema = schema{name: "identity"}
 
 func identityJSON(v []string) (string, error) {
 	if v == nil {

@@ -82,7 +82,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open reads store: %w", err)
 	}
-	if err := readsMigrate(ctx, db); err != nil {
+	if err := migrate(ctx, db, path, readsSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open reads store %s: %w", path, err)
 	}

@@ -56,12 +56,8 @@ func TestReadsReopenIsIdempotent(t *testing.T) {
 	}
 	for range 2 {
 		s := openReads(t, path, Options{})
-		var version int
-		if err := s.db.QueryRow(`SELECT version FROM schema_version WHERE component = 'reads'`).Scan(&version); err != nil {
-			t.Fatal(err)
-		}
-		if version != readsSchemaVersion {
-			t.Fatalf("schema version %d, want %d", version, readsSchemaVersion)
+		if version := schemaVersionOf(t, s.db, readsSchema); version != latestVersion(t, readsSchema) {
+			t.Fatalf("schema version %d, want %d", version, latestVersion(t, readsSchema))
 		}
 		res, err := s.AppendReads(t.Context(), []reads.Read{r})
 		if err != nil || res.Duplicates != 1 {
@@ -74,7 +70,7 @@ func TestReadsReopenIsIdempotent(t *testing.T) {
 func TestReadsNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "reads.db")
 	s := openReads(t, path, Options{})
-	if _, err := s.db.Exec(`UPDATE schema_version SET version = 99 WHERE component = 'reads'`); err != nil {
+	if _, err := s.db.Exec(`INSERT INTO goose_reads(version_id, is_applied) VALUES (99, 1)`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -238,6 +234,31 @@ func TestReadsImageHashes(t *testing.T) {
 	}
 }
 
+// readsVersion1 is the reads schema at version 1 of the hand-rolled migrations that came before
+// goose: one unpartitioned table.
+const readsVersion1 = `CREATE TABLE reads (
+		id           INTEGER PRIMARY KEY,
+		vrm          TEXT    NOT NULL,
+		skeleton     TEXT    NOT NULL,
+		camera_id    TEXT    NOT NULL,
+		seen_at      INTEGER NOT NULL,
+		confidence   REAL    NOT NULL DEFAULT 0,
+		lane         INTEGER NOT NULL DEFAULT 0,
+		patch_sha    BLOB,
+		overview_sha BLOB
+	) STRICT;
+	CREATE INDEX reads_vrm_seen    ON reads(vrm, seen_at);
+	CREATE INDEX reads_camera_seen ON reads(camera_id, seen_at);
+	CREATE INDEX reads_seen        ON reads(seen_at);
+	CREATE TABLE plates (id INTEGER PRIMARY KEY, vrm TEXT NOT NULL UNIQUE, skeleton TEXT NOT NULL) STRICT;
+	CREATE INDEX plates_skeleton ON plates(skeleton);
+	CREATE VIRTUAL TABLE plates_fts USING fts5(vrm, content = 'plates', content_rowid = 'id', tokenize = 'trigram case_sensitive 1');
+	CREATE TRIGGER plates_fts_delete AFTER DELETE ON plates BEGIN
+		INSERT INTO plates_fts(plates_fts, rowid, vrm) VALUES ('delete', old.id, old.vrm);
+	END;
+	CREATE TABLE cameras (id TEXT PRIMARY KEY, name TEXT NOT NULL, road TEXT NOT NULL, direction TEXT NOT NULL,
+		area TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL) STRICT;`
+
 // A version 1 database (one unpartitioned reads table) with reads in it is refused with a message
 // that says what to do; an empty one is upgraded in place.
 func TestReadsUnpartitionedSchema(t *testing.T) {
@@ -251,7 +272,7 @@ func TestReadsUnpartitionedSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			setup := []string{readsMigrations[0],
+			setup := []string{readsVersion1,
 				`CREATE TABLE schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT`,
 				`INSERT INTO schema_version VALUES ('reads', 1)`}
 			if tc.withRead {
