@@ -82,7 +82,8 @@ func (r *Realm) User(username string) User {
 // flow only, PKCE S256 required, and its redirect and post-logout URIs are exactly those given.
 func (k *Keycloak) NewRealm(tb testing.TB, opts RealmOptions) *Realm {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A generous cap: on a loaded 2-core machine the forty-odd admin calls take minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	name := "force-" + randomHex(4)
 	r := &Realm{Name: name, Issuer: k.URL + "/realms/" + name, ClientID: ClientID, ClientSecret: randomHex(24), Users: opts.Users, kc: k, tb: tb}
@@ -196,7 +197,7 @@ func (r *Realm) SessionCount(username string) int {
 // admin reads path under the realm's admin API into out, or fails the test.
 func (r *Realm) admin(what, method, path string, out any) {
 	r.tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	a, err := r.kc.adminClient(ctx)
 	if err == nil {
