@@ -123,15 +123,18 @@ func TestSubjectLinkCarriesGrantsAndAuthoritiesToANewIdP(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("audit read: %d %v", code, evs)
 	}
-	var linkEvents int
+	var made, refusedSelf int
 	for _, r := range evs["records"].([]any) {
 		ev := r.(map[string]any)["event"].(map[string]any)
-		if ev["decision"] == "allow" && ev["stage"] == "outcome" {
-			linkEvents++
+		switch {
+		case ev["stage"] == "outcome" && ev["status"] == "ok":
+			made++
+		case ev["decision"] == "deny" && ev["rule"] == "identity:no-self-link":
+			refusedSelf++
 		}
 	}
-	if linkEvents != 1 {
-		t.Errorf("want 1 audited link outcome, got %d in %v", linkEvents, evs["records"])
+	if made != 1 || refusedSelf != 1 {
+		t.Errorf("want 1 link made and 1 self-link refused in the audit log, got %d and %d: %v", made, refusedSelf, evs["records"])
 	}
 
 	// Removing the link ends the session begun through it; the next sign-in is the new identity
