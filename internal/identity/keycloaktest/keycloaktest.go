@@ -38,9 +38,9 @@ const EnvRequire = "ANPR_TEST_KEYCLOAK_REQUIRE"
 const EnvJavaHome = "ANPR_TEST_KEYCLOAK_JAVA_HOME"
 
 // startCap bounds the wait for a start on a busy 2-core machine (a quiet one takes about a
-// minute, a loaded one five: Quarkus re-augments in development mode, then the database schema is created). The wait
+// minute, a loaded one nine: Quarkus re-augments in development mode, then the database schema is created). The wait
 // also ends at once if the process dies.
-const startCap = 10 * time.Minute
+const startCap = 15 * time.Minute
 
 // Keycloak is the running server.
 type Keycloak struct {
