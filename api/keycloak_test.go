@@ -173,7 +173,7 @@ func TestLoginEachRoleThroughKeycloak(t *testing.T) {
 		t.Errorf("superintendent rejects: %d %v", code, body)
 	}
 	// Auditor: the Keycloak logins are in the audit log.
-	if code, body := people["auditor"].call("GET", "/api/v1/audit/events?action=login&"+auditReason, ""); code != 200 {
+	if code, body := people["auditor"].call("GET", "/api/v1/audit/events?action=login&"+people["auditor"].reasonToken(auditReasonJSON), ""); code != 200 {
 		t.Errorf("auditor audit read: %d %v", code, body)
 	} else if recs, _ := body["records"].([]any); len(recs) < len(people) {
 		t.Errorf("auditor sees %d login events, want >= %d", len(recs), len(people))
@@ -246,7 +246,7 @@ func TestNoRolePageThroughKeycloak(t *testing.T) {
 	}
 	// The refusal is audited with the rule and the person's Keycloak subject.
 	aud := k.login(t, k.realm.User("auditor"))
-	code, body := aud.call("GET", "/api/v1/audit/events?action=login&decision=deny&"+auditReason, "")
+	code, body := aud.call("GET", "/api/v1/audit/events?action=login&decision=deny&"+aud.reasonToken(auditReasonJSON), "")
 	if code != 200 {
 		t.Fatalf("audit read: %d %v", code, body)
 	}

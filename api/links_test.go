@@ -119,7 +119,7 @@ func TestSubjectLinkCarriesGrantsAndAuthoritiesToANewIdP(t *testing.T) {
 
 	// The link and the linked sign-in are audited.
 	aud := k.login(t, realm.User("auditor"))
-	code, evs := aud.call("GET", "/api/v1/audit/events?action=identity.link&"+auditReason, "")
+	code, evs := aud.call("GET", "/api/v1/audit/events?action=identity.link&"+aud.reasonToken(auditReasonJSON), "")
 	if code != 200 {
 		t.Fatalf("audit read: %d %v", code, evs)
 	}
