@@ -47,7 +47,7 @@ func TestBrowserKeycloak(t *testing.T) {
 		"ANPR_IDENTITY_SCOPES=openid,profile,email", "ANPR_IDENTITY_ROLES_CLAIM=realm_access.roles",
 		"ANPR_IDENTITY_ROLES_MAP="+strings.Join(roleMap, ","), "ANPR_IDENTITY_RANK_CLAIM=rank",
 		"ANPR_IDENTITY_ACCESS_CONTACT=the ANPR manager (anpr@force.example)")
-	runCmd(t, env, bin, "seed", "--reads", "5000", "--seed", "5")
+	runCmd(t, env, bin, "seed", "--reads", "10000", "--seed", "5")
 	runCmd(t, env, bin, "audit", "keys", "init")
 	serve := startServe(t, env, bin, base, filepath.Join(data, "serve.log"))
 
