@@ -16,6 +16,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/identity/dextest"
 	"github.com/anpr-portal/anpr/internal/identity/keycloaktest"
+	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/seed"
 	"github.com/anpr-portal/anpr/internal/store/elastic/estest"
 )
@@ -148,7 +149,7 @@ func getJSON(t *testing.T, url string) (int, string) {
 
 func esDo(t *testing.T, method, url, body string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), proc.WaitCap)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewBufferString(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -123,45 +126,62 @@ func servePortal(t *testing.T, env map[string]string) *portal {
 	}
 	addr := env["ANPR_LISTEN"]
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	// The portal runs in this process, as a goroutine: served closes when serve returns, which
+	// bounds every wait on it below; the cap (proc.WaitCap) only catches a hang.
+	served := make(chan struct{})
+	var serveErr error
 	go func() {
+		defer close(served)
 		cmd := rootCmd()
 		cmd.SetArgs([]string{"serve"})
 		cmd.SetOut(&bytes.Buffer{})
-		done <- cmd.ExecuteContext(ctx)
+		serveErr = cmd.ExecuteContext(ctx)
 	}()
 	p := &portal{base: "http://" + addr, env: env}
 	p.stop = func() {
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v", err)
+		case <-served:
+			if serveErr != nil {
+				t.Errorf("serve returned %v", serveErr)
 			}
-		case <-time.After(40 * time.Second):
-			buf := make([]byte, 1<<20)
-			t.Errorf("serve did not shut down; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+		case <-time.After(proc.WaitCap):
+			t.Errorf("serve did not shut down within %s; goroutines:\n%s", proc.WaitCap, goroutines())
 		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited: %v", err)
-		default:
+	wctx, wcancel := context.WithTimeout(context.Background(), proc.WaitCap)
+	defer wcancel()
+	err := proc.WaitUntil(wctx, served, 50*time.Millisecond, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/readyz", nil)
+		if err != nil {
+			return err
 		}
-		resp, err := http.Get(p.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v", err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s %s", resp.Status, body)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	})
+	switch {
+	case errors.Is(err, proc.ErrExited):
+		t.Fatalf("serve exited before it was ready: %v (%v)", serveErr, err)
+	case err != nil:
+		cancel()
+		t.Fatalf("serve at %s still not ready after %s: %v; goroutines:\n%s", p.base, proc.WaitCap, err, goroutines())
 	}
+	return p
+}
+
+// goroutines is every goroutine's stack: what an in-process server that hangs is doing. Its log
+// is this test's own stderr.
+func goroutines() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
 }
 
 // serve comes up ready on a seeded store, takes uploads over HTTP only with an API key the

@@ -60,7 +60,9 @@ func TestBrowser(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// The browser run ends when node does; the cap only catches a hang. Playwright bounds each
+	// step by the browser's own liveness and E2E_STEP_TIMEOUT_MS.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*proc.WaitCap)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-concurrency=1", "run.mjs")
 	cmd.Dir = filepath.Join(root, "e2e")
@@ -160,14 +162,14 @@ func startServe(t *testing.T, env []string, bin, base, logPath string) *server {
 		}
 		stopped = true
 		// SIGTERM first: the portal closes the audit log last, and a clean exit is part of the test.
-		if err := p.Stop(40 * time.Second); err != nil {
+		if err := p.Stop(proc.WaitCap); err != nil {
 			t.Errorf("anpr serve: %v; log %s", err, logPath)
 		} else if err := p.ExitErr(); err != nil {
 			t.Errorf("anpr serve exited with %v; log %s", err, logPath)
 		}
 	}}
 	t.Cleanup(s.stop)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), proc.WaitCap)
 	defer cancel()
 	if err := p.WaitReady(ctx, 100*time.Millisecond, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)

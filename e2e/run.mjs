@@ -19,6 +19,10 @@ function need(name) {
   return v;
 }
 
+// Playwright's defaults (30 s a step) fail a slow but healthy run on a busy machine. A step ends
+// at once when the browser or the page dies; this cap only catches a hang, so it is generous.
+const stepTimeout = Number(process.env.E2E_STEP_TIMEOUT_MS || 120_000);
+
 let browser;
 const scratch = mkdtempSync(join(tmpdir(), "anpr-e2e-"));
 
@@ -30,6 +34,7 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     downloadsPath: scratch,
+    timeout: 5 * stepTimeout,
   });
 });
 
@@ -41,6 +46,7 @@ after(async () => {
 /** A fresh browser profile (cookie jar) whose console errors and CSP violations fail the test. */
 async function newPage() {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: "en-GB" });
+  context.setDefaultTimeout(stepTimeout);
   const page = await context.newPage();
   page.problems = [];
   page.on("console", (m) => {

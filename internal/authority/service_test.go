@@ -9,6 +9,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/authority"
 	"github.com/anpr-portal/anpr/internal/geo"
+	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/search"
 )
 
@@ -237,7 +238,7 @@ func TestQueueAndLiveChanges(t *testing.T) {
 		if ch.ID != first.ID || ch.State != authority.Pending {
 			t.Errorf("change %+v, want %s pending", ch, first.ID)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(proc.WaitCap):
 		t.Fatal("the subscriber was not told of the new request")
 	}
 	e.clock.advance(time.Minute)

@@ -27,6 +27,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/identity/dextest"
 	"github.com/anpr-portal/anpr/internal/ingest"
+	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/search"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
@@ -259,7 +260,7 @@ func TestAuthorityQueueEventsPushOnRequest(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &ch); err != nil || ch.ID != created["id"] || ch.State != authority.Pending {
 			t.Errorf("event data %q", line)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(proc.WaitCap):
 		t.Fatal("no event for the new request")
 	}
 	// The investigator's stream has nothing but its opening: close it and read what was sent.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/plate"
+	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/reads"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
@@ -199,7 +200,7 @@ func TestSaturatedWriterRefusesThenRecovers(t *testing.T) {
 	if _, err := s.writer.Submit(context.Background(), []reads.Read{}); err != nil { // taken by the writer, stalls
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(proc.WaitCap)
 	for {
 		// Fill the queue behind the stalled batch.
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

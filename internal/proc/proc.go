@@ -127,16 +127,34 @@ func (p *Process) ExitErr() error {
 	return p.exitErr
 }
 
+// WaitCap bounds a test's wait for something that is still alive: a helper process becoming
+// ready (Dex, Elasticsearch, the portal, a browser), a server shutting down, an event from a
+// running server. A wait ends at once when what it waits for has ended (WaitReady returns
+// ErrExited, and callers print the process's log); the cap only catches one that hangs while
+// alive, so it is generous: a shared CI runner under load can take minutes to start a JVM.
+const WaitCap = 10 * time.Minute
+
 // WaitReady calls probe every interval until it returns nil. It returns an error wrapping
 // ErrExited if the process ends first, or ctx's error (with probe's last answer) when ctx ends.
 func (p *Process) WaitReady(ctx context.Context, every time.Duration, probe func(context.Context) error) error {
+	err := WaitUntil(ctx, p.exited, every, probe)
+	if errors.Is(err, ErrExited) {
+		return fmt.Errorf("%w (%v)", err, p.exitErr)
+	}
+	return err
+}
+
+// WaitUntil calls probe every interval until it returns nil. It returns an error wrapping
+// ErrExited if gone is closed first (what was waited for has ended: a child process, or a server
+// running in this process), or ctx's error (with probe's last answer) when ctx ends.
+func WaitUntil(ctx context.Context, gone <-chan struct{}, every time.Duration, probe func(context.Context) error) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	last := errors.New("not probed yet")
 	for {
 		select {
-		case <-p.exited:
-			return fmt.Errorf("%w before it was ready (%v); last probe: %v", ErrExited, p.exitErr, last)
+		case <-gone:
+			return fmt.Errorf("%w before it was ready; last probe: %v", ErrExited, last)
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w (last probe: %v)", ctx.Err(), last)
 		case <-tick.C:

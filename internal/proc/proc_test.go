@@ -121,3 +121,21 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail of a missing file = %q", got)
 	}
 }
+
+// A wait on something running in this process (a server goroutine) ends when it ends, however
+// long the cap.
+func TestWaitUntilNoticesGone(t *testing.T) {
+	gone := make(chan struct{})
+	probes := 0
+	probe := func(context.Context) error {
+		if probes++; probes == 2 {
+			close(gone)
+		}
+		return errors.New("not yet")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), WaitCap)
+	defer cancel()
+	if err := WaitUntil(ctx, gone, time.Millisecond, probe); !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "not yet") {
+		t.Fatalf("err = %v, want ErrExited with the last probe's answer", err)
+	}
+}

@@ -140,7 +140,7 @@ func (d *Dex) run(bin, cfgPath string) error {
 			d.tb.Logf("dextest: Dex log (%s):\n%s", d.logPath, d.logTail())
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), proc.WaitCap)
 	defer cancel()
 	err = p.WaitReady(ctx, 50*time.Millisecond, d.ready)
 	if errors.Is(err, proc.ErrExited) && strings.Contains(d.logTail(), "address already in use") {

@@ -253,7 +253,7 @@ func TestRunScript(t *testing.T) {
 			t.Logf("Dex log:\n%s", d.logTail())
 		}
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), proc.WaitCap)
 	defer cancel()
 	if err := p.WaitReady(ctx, 50*time.Millisecond, d.ready); err != nil {
 		t.Fatalf("Dex from run.sh: %v\n%s", err, d.logTail())

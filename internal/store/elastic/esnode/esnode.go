@@ -173,7 +173,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 }
 
 func (n *Node) waitHealthy(ctx context.Context, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, proc.WaitCap)
 	defer cancel()
 	return n.proc.WaitReady(ctx, 500*time.Millisecond, func(ctx context.Context) error {
 		var h struct {

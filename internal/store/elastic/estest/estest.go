@@ -70,7 +70,9 @@ func Node(t testing.TB) Info {
 
 // setup finds or starts the node and returns how to stop it (nil when there is nothing to stop).
 func setup() func() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A cap for the fetch (a first run downloads the distribution) and one for the start, whose
+	// wait also ends as soon as the node's process exits (esnode prints its console log).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*proc.WaitCap)
 	defer cancel()
 	if url := os.Getenv(EnvURL); url != "" {
 		info, err := esnode.Describe(ctx, strings.TrimRight(url, "/"))
