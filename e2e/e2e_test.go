@@ -34,28 +34,57 @@ func TestBrowser(t *testing.T) {
 	base := "http://" + addr
 	dex := dextest.Start(t, dextest.Options{RedirectURIs: []string{base + "/auth/callback"}})
 
+	p := startPortal(t, bin, addr, 20000,
+		"ANPR_IDENTITY_ISSUER="+dex.Issuer, "ANPR_IDENTITY_CLIENT_ID="+dex.ClientID, "ANPR_IDENTITY_CLIENT_SECRET="+dex.ClientSecret)
+	users, err := json.Marshal(dex.Users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runBrowser(t, root, node, "run.mjs", "E2E_BASE_URL="+base, "E2E_DEX_ISSUER="+dex.Issuer, "E2E_USERS="+string(users))
+	p.stopAndVerify()
+}
+
+// browserPortal is `anpr serve` as its own process on a seeded SQLite store, as make run runs it.
+type browserPortal struct {
+	t     *testing.T
+	serve *server
+	env   []string
+	bin   string
+}
+
+// startPortal seeds reads and an audit key into a new data directory and serves on addr with
+// exactly these settings plus the identity ones given: ANPR_ variables of the caller's shell
+// stay out.
+func startPortal(t *testing.T, bin, addr string, reads int, identity ...string) *browserPortal {
+	t.Helper()
 	data := t.TempDir()
-	// The portal's settings are exactly these: ANPR_ variables of the caller's shell stay out.
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ANPR_") {
 			env = append(env, kv)
 		}
 	}
-	env = append(env,
-		"ANPR_DATA_DIR="+data, "ANPR_LOG_LEVEL=warn", "ANPR_LISTEN="+addr,
-		"ANPR_IDENTITY_ISSUER="+dex.Issuer, "ANPR_IDENTITY_CLIENT_ID="+dex.ClientID,
-		"ANPR_IDENTITY_CLIENT_SECRET="+dex.ClientSecret, "ANPR_IDENTITY_ALLOW_INSECURE_COOKIES=true",
-		"ANPR_AUDIT_CHECKPOINT_EVERY=1")
-	runCmd(t, env, bin, "seed", "--reads", "20000", "--seed", "5")
+	env = append(env, "ANPR_DATA_DIR="+data, "ANPR_LOG_LEVEL=warn", "ANPR_LISTEN="+addr,
+		"ANPR_IDENTITY_ALLOW_INSECURE_COOKIES=true", "ANPR_AUDIT_CHECKPOINT_EVERY=1")
+	env = append(env, identity...)
+	runCmd(t, env, bin, "seed", "--reads", strconv.Itoa(reads), "--seed", "5")
 	runCmd(t, env, bin, "audit", "keys", "init")
+	return &browserPortal{t: t, serve: startServe(t, env, bin, "http://"+addr, filepath.Join(data, "serve.log")), env: env, bin: bin}
+}
 
-	serve := startServe(t, env, bin, base, filepath.Join(data, "serve.log"))
-
-	users, err := json.Marshal(dex.Users)
-	if err != nil {
-		t.Fatal(err)
+// stopAndVerify stops the portal and checks that everything the browsers did was audited in a
+// log that still verifies.
+func (p *browserPortal) stopAndVerify() {
+	p.serve.stop()
+	if out := runCmd(p.t, p.env, p.bin, "audit", "verify"); !strings.Contains(out, "OK") {
+		p.t.Errorf("audit verify after the browser tests:\n%s", out)
 	}
+}
+
+// runBrowser runs one node:test script of browser tests with env added, logging its report;
+// screenshots go to e2e/artifacts.
+func runBrowser(t *testing.T, root, node, script string, env ...string) {
+	t.Helper()
 	artifacts := filepath.Join(root, "e2e", "artifacts")
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
@@ -64,22 +93,15 @@ func TestBrowser(t *testing.T) {
 	// step by the browser's own liveness and E2E_STEP_TIMEOUT_MS.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*proc.WaitCap)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-concurrency=1", "run.mjs")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-concurrency=1", script)
 	cmd.Dir = filepath.Join(root, "e2e")
-	cmd.Env = append(os.Environ(), "E2E_BASE_URL="+base, "E2E_DEX_ISSUER="+dex.Issuer, "E2E_USERS="+string(users),
-		"E2E_ARTIFACTS="+artifacts, "E2E_CHROMIUM="+chromium)
+	cmd.Env = append(append(os.Environ(), "E2E_ARTIFACTS="+artifacts, "E2E_CHROMIUM="+chromium), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	t.Logf("browser tests (screenshots in %s):\n%s", artifacts, out.String())
+	err := cmd.Run()
+	t.Logf("browser tests %s (screenshots in %s):\n%s", script, artifacts, out.String())
 	if err != nil {
-		t.Errorf("browser tests failed: %v", err)
-	}
-
-	serve.stop()
-	// Everything the browsers did was audited, and the log still verifies.
-	if out := runCmd(t, env, bin, "audit", "verify"); !bytes.Contains([]byte(out), []byte("OK")) {
-		t.Errorf("audit verify after the browser tests:\n%s", out)
+		t.Errorf("browser tests %s failed: %v", script, err)
 	}
 }
 
