@@ -69,7 +69,11 @@ demo-data: build
 TEST_TIMEOUT ?= 60m
 
 # Every test: vet, unit and conformance tests, the fuzz seed corpora (run as ordinary tests), and
-# the CLI end-to-end tests in api/.
+# the CLI end-to-end tests in api/, which sign every demo user in through the bundled Dex and
+# through a real Keycloak (fetched from Maven Central by deploy/keycloak/fetch.sh and run with a
+# Java 21+ found under /usr/lib/jvm; its start takes one minute on a quiet 2-core machine and up
+# to nine on a loaded one). Without Java 21 or mvn the Keycloak tests print SKIPPED and the reason;
+# ANPR_TEST_KEYCLOAK_REQUIRE=1 fails instead.
 #
 # The Elasticsearch conformance suite runs against a real node: the test fetches the
 # integration-test distribution from Maven Central with mvn (once, into .cache/elasticsearch),

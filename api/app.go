@@ -98,11 +98,18 @@ type app struct {
 type appOption func(*identity.Config)
 
 // openApp wires every part over an already opened read store, which the caller keeps and closes.
-func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, opts ...appOption) (a *app, err error) {
-	a = &app{}
+//
+// On an error, what it had opened is closed again, and the error returned is the one that stopped
+// the start (a data directory another process is serving, say), never one from the clean-up.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store reads.Store, opts ...appOption) (_ *app, err error) {
+	// a is not the named result: "return nil, err" sets that to nil before deferred calls run, and
+	// the clean-up must still see what was opened.
+	a := &app{}
 	defer func() {
 		if err != nil {
-			a.close(context.Background())
+			if cerr := a.close(context.Background()); cerr != nil {
+				log.Warn("closing what a failed start had opened", "err", cerr)
+			}
 		}
 	}()
 	if a.reads, err = newReadStack(ctx, cfg, log, store); err != nil {
@@ -125,8 +132,13 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if a.ident, err = identity.NewService(ic, identity.Deps{Store: a.idStore, Audit: tracked, Logger: log}); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
+	// The policy compares ranks in the order the identity service maps them into.
+	var ranks []authz.Rank
+	for _, r := range a.ident.Config().Ranks {
+		ranks = append(ranks, authz.Rank(r))
+	}
 	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention},
-		MinApproverRank: authz.Rank(cfg.Authority.MinApproverRank)},
+		MinApproverRank: authz.Rank(cfg.Authority.MinApproverRank), Ranks: ranks},
 		authz.Policy{Model: policies.Model(), Rules: policies.Rules(), Name: "policy.csv"}, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -253,7 +265,12 @@ func identityConfig(cfg config.Config) identity.Config {
 		ClientID:             cfg.Identity.ClientID,
 		ClientSecret:         cfg.Identity.ClientSecret,
 		RedirectURL:          cfg.Identity.RedirectURL,
-		PostLogoutURL:        cfg.PublicURL,
+		PostLogoutURL:        cfg.Identity.PostLogoutURL,
+		Scopes:               cfg.Identity.Scopes,
+		AccessContact:        cfg.Identity.AccessContact,
+		RoleMapping:          identity.RoleMapping{Claim: cfg.Identity.Roles.Claim, Prefix: cfg.Identity.Roles.Prefix, Map: cfg.Identity.Roles.Map},
+		RankMapping:          identity.RankMapping{Claim: cfg.Identity.Rank.Claim, Prefix: cfg.Identity.Rank.Prefix, Map: cfg.Identity.Rank.Map},
+		Ranks:                cfg.Identity.Rank.Order,
 		AllowInsecureCookies: cfg.Identity.AllowInsecureCookies,
 		SigningKeyFile:       cfg.Identity.SessionKeyFile,
 		SessionTTL:           cfg.Identity.SessionTTL,

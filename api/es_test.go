@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anpr-portal/anpr/internal/identity/dextest"
+	"github.com/anpr-portal/anpr/internal/identity/keycloaktest"
 	"github.com/anpr-portal/anpr/internal/proc"
 	"github.com/anpr-portal/anpr/internal/seed"
 	"github.com/anpr-portal/anpr/internal/store/elastic/estest"
@@ -33,10 +33,10 @@ func TestMain(m *testing.M) {
 	re, err := regexp.Compile(top)
 	for _, name := range esTests {
 		if pattern == "" || (err == nil && re.MatchString(name)) {
-			estest.Main(m) // exits
+			estest.Main(keycloaktest.Wrap(m)) // exits
 		}
 	}
-	os.Exit(m.Run())
+	keycloaktest.Main(m) // Keycloak starts only if a test asks for it (keycloak_test.go)
 }
 
 // startPortalES is startPortal with every store in Elasticsearch (reads, audit log, identity,

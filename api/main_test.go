@@ -114,6 +114,17 @@ func startPortalAfter(t *testing.T, addr, issuer, secret string, prepare func(en
 	if prepare != nil {
 		prepare(env)
 	}
+	return servePortal(t, env)
+}
+
+// servePortal runs `anpr serve` in-process with env (a stopped portal's, to restart it on its
+// data, perhaps with other settings) and waits until it is ready.
+func servePortal(t *testing.T, env map[string]string) *portal {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	addr := env["ANPR_LISTEN"]
 	ctx, cancel := context.WithCancel(context.Background())
 	// The portal runs in this process, as a goroutine: served closes when serve returns, which
 	// bounds every wait on it below; the cap (proc.WaitCap) only catches a hang.

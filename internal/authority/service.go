@@ -340,8 +340,8 @@ func subjectOf(c search.Caller) authz.Subject {
 			sub.Roles = append(sub.Roles, role)
 		}
 	}
-	if rank, err := authz.ParseRank(c.Rank); err == nil {
-		sub.Rank = rank
-	}
+	// The authorizer judges the rank against the configured order; one it does not know counts
+	// as no rank.
+	sub.Rank = authz.Rank(c.Rank)
 	return sub
 }

@@ -83,6 +83,12 @@ func (a *Authorizer) BandOf(windowStart time.Time) Band {
 // Bands returns the configured band boundaries.
 func (a *Authorizer) Bands() Bands { return a.cfg.Bands }
 
+// RankAtLeast reports whether r is a rank of the configured order and not below min.
+func (a *Authorizer) RankAtLeast(r, min Rank) bool {
+	l := rankLevel(a.cfg.Ranks, r)
+	return l >= 0 && l >= rankLevel(a.cfg.Ranks, min)
+}
+
 // ReasonRules returns the configured reason rules (for listing purposes in the UI).
 func (a *Authorizer) ReasonRules() *ReasonRules { return &a.cfg.Reasons }
 
@@ -180,7 +186,7 @@ func (a *Authorizer) personRules(req Request, class PurposeClass, d Decision) De
 		if self {
 			return refuse(RuleSeparation, "nobody may approve their own authority request")
 		}
-		if !req.Subject.Rank.AtLeast(a.cfg.MinApproverRank) {
+		if !a.RankAtLeast(req.Subject.Rank, a.cfg.MinApproverRank) {
 			rank := string(req.Subject.Rank)
 			if rank == "" {
 				rank = "no recorded rank"

@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrInvalid marks bad input to this package: an unknown action, role, band or rank, a reason
@@ -18,6 +19,9 @@ type Config struct {
 	// MinApproverRank is the lowest rank that may approve an authority (default inspector). It is
 	// a rule outside Casbin because rank is an attribute of the person, not a role.
 	MinApproverRank Rank
+	// Ranks is the force's rank order, lowest first (default DefaultRanks()). The identity
+	// service maps IdP claims onto the same order; a rank outside it is below every rank.
+	Ranks []Rank
 }
 
 // CheckAndSetDefaults fills zero fields with DESIGN section 2 defaults and reports every problem.
@@ -29,11 +33,19 @@ func (c *Config) CheckAndSetDefaults() error {
 	if err := c.Reasons.CheckAndSetDefaults(); err != nil {
 		errs = append(errs, fmt.Errorf("reasons: %w", err))
 	}
+	if len(c.Ranks) == 0 {
+		c.Ranks = DefaultRanks()
+	}
+	for i, r := range c.Ranks {
+		if r == RankNone || slices.Contains(c.Ranks[:i], r) {
+			errs = append(errs, fmt.Errorf("%w: rank order: %q is empty or listed twice", ErrInvalid, r))
+		}
+	}
 	if c.MinApproverRank == RankNone {
 		c.MinApproverRank = Inspector
 	}
-	if c.MinApproverRank.Level() < 0 {
-		errs = append(errs, fmt.Errorf("%w: min approver rank %q is not a known rank", ErrInvalid, c.MinApproverRank))
+	if rankLevel(c.Ranks, c.MinApproverRank) < 0 {
+		errs = append(errs, fmt.Errorf("%w: min approver rank %q is not in the rank order %v", ErrInvalid, c.MinApproverRank, c.Ranks))
 	}
 	return errors.Join(errs...)
 }

@@ -199,10 +199,12 @@ func AllPurposeClasses() []PurposeClass {
 	return []PurposeClass{ClassNone, ClassGeneral, ClassSerious, ClassOversight}
 }
 
-// Rank is a police rank, used for the minimum rank of an authorising officer.
+// Rank is a police rank, used for the minimum rank of an authorising officer. Which ranks exist
+// and their order are configuration (Config.Ranks); these are the defaults.
 type Rank string
 
-// The ranks, lowest first. RankNone is a user with no recorded rank (civilian staff, machines).
+// The default ranks, lowest first. RankNone is a user with no recorded rank (civilian staff,
+// machines).
 const (
 	RankNone            Rank = ""
 	Constable           Rank = "constable"
@@ -213,20 +215,21 @@ const (
 	ChiefSuperintendent Rank = "chief_superintendent"
 )
 
-var rankOrder = []Rank{RankNone, Constable, Sergeant, Inspector, ChiefInspector, Superintendent, ChiefSuperintendent}
+// DefaultRanks is the rank order when none is configured, lowest first.
+func DefaultRanks() []Rank {
+	return []Rank{Constable, Sergeant, Inspector, ChiefInspector, Superintendent, ChiefSuperintendent}
+}
 
-// Level orders ranks: 0 for RankNone, higher for more senior, -1 for an unknown rank.
-func (r Rank) Level() int { return slices.Index(rankOrder, r) }
-
-// AtLeast reports whether r is known and not below min.
-func (r Rank) AtLeast(min Rank) bool { return r.Level() >= 0 && r.Level() >= min.Level() }
-
-// ParseRank accepts only the known rank names ("" is RankNone).
-func ParseRank(s string) (Rank, error) {
-	if Rank(s).Level() < 0 {
-		return "", fmt.Errorf("%w: unknown rank %q (known: %v)", ErrInvalid, s, rankOrder[1:])
+// rankLevel orders r within ranks (lowest first): 0 for RankNone, 1 for the lowest rank, -1 for
+// a rank the order does not know.
+func rankLevel(ranks []Rank, r Rank) int {
+	if r == RankNone {
+		return 0
 	}
-	return Rank(s), nil
+	if i := slices.Index(ranks, r); i >= 0 {
+		return i + 1
+	}
+	return -1
 }
 
 func (b Band) known() bool { return slices.Contains(AllBands(), b) }

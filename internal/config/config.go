@@ -51,24 +51,6 @@ type SQLite struct {
 	MaxConns int    `yaml:"max_conns"`
 }
 
-// Identity configures login through the force's OIDC identity provider and the portal's sessions.
-// Machine clients use API keys that the ANPR manager issues (anpr apikey create bootstraps one).
-type Identity struct {
-	Issuer       string `yaml:"issuer"` // e.g. http://127.0.0.1:5556/dex for the bundled Dex
-	ClientID     string `yaml:"client_id"`
-	ClientSecret string `yaml:"client_secret"`
-	RedirectURL  string `yaml:"redirect_url"` // default <public_url>/auth/callback
-	// AllowInsecureCookies drops the Secure flag so a browser keeps the session over plain http;
-	// refused unless the portal runs on localhost/127.0.0.1 (make run's demo).
-	AllowInsecureCookies bool   `yaml:"allow_insecure_cookies"`
-	SessionKeyFile       string `yaml:"session_key_file"` // default <data_dir>/session.key
-	Path                 string `yaml:"path"`             // sessions, keys, grants; default <data_dir>/identity.db
-	// AccessTokenAudience, when set, lets API clients present IdP access tokens for this audience.
-	AccessTokenAudience string        `yaml:"access_token_audience"`
-	SessionTTL          time.Duration `yaml:"session_ttl"`
-	SessionIdleTTL      time.Duration `yaml:"session_idle_ttl"`
-}
-
 // Ingest configures the read ingest path.
 type Ingest struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
@@ -198,15 +180,7 @@ func (c *Config) setDerived() {
 	if c.Audit.AnchorFile == "" {
 		c.Audit.AnchorFile = filepath.Join(c.DataDir, "audit-anchor.log")
 	}
-	if c.Identity.RedirectURL == "" {
-		c.Identity.RedirectURL = strings.TrimRight(c.PublicURL, "/") + "/auth/callback"
-	}
-	if c.Identity.SessionKeyFile == "" {
-		c.Identity.SessionKeyFile = filepath.Join(c.DataDir, "session.key")
-	}
-	if c.Identity.Path == "" {
-		c.Identity.Path = filepath.Join(c.DataDir, "identity.db")
-	}
+	c.setIdentityDerived()
 	if c.Retention.Path == "" {
 		c.Retention.Path = filepath.Join(c.DataDir, "holds.db")
 	}
@@ -303,5 +277,6 @@ func (c *Config) Validate() error {
 		bad("shutdown_timeout", "must be positive")
 	}
 	errs = append(errs, c.Search.validate()...)
+	errs = append(errs, c.Identity.validate(c.Authority.MinApproverRank)...)
 	return errors.Join(errs...)
 }

@@ -106,6 +106,23 @@ func setField(f reflect.Value, v string) error {
 			}
 		}
 		f.Set(reflect.ValueOf(items))
+	case reflect.Map:
+		// value=role pairs separated by commas: "ANPR.Investigator=investigator,ANPR.Auditor=auditor".
+		if f.Type().Key().Kind() != reflect.String || f.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported setting type %s", f.Type())
+		}
+		m := map[string]string{}
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			k, val, ok := strings.Cut(item, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("%q: write key=value pairs separated by commas", item)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		f.Set(reflect.ValueOf(m))
 	default:
 		return fmt.Errorf("unsupported setting type %s", f.Type())
 	}

@@ -111,3 +111,56 @@ func (s *Server) listUsers(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"users": us})
 }
+
+type linkBody struct {
+	Issuer          string `json:"issuer"`
+	Subject         string `json:"subject"`
+	PreviousIssuer  string `json:"previous_issuer"`
+	PreviousSubject string `json:"previous_subject"`
+	Reason          string `json:"reason"`
+}
+
+// linkTarget is whom a new link makes the identity into, so the policy's "nobody changes their
+// own roles" rule sees a manager linking an identity to themselves.
+func linkTarget(c *gin.Context) (string, error) {
+	var b linkBody
+	if err := decodeJSON(c, &b); err != nil {
+		return "", err
+	}
+	return b.PreviousSubject, nil
+}
+
+func (s *Server) createSubjectLink(c *gin.Context) {
+	p, _ := principal(c)
+	var b linkBody
+	if err := decodeJSON(c, &b); err != nil {
+		abortError(c, err, nil)
+		return
+	}
+	l, err := s.deps.Identity.LinkSubject(c.Request.Context(), p, identity.LinkRequest{
+		Issuer: b.Issuer, Subject: b.Subject, PreviousIssuer: b.PreviousIssuer, PreviousSubject: b.PreviousSubject, Reason: b.Reason})
+	if err != nil {
+		abortError(c, err, nil)
+		return
+	}
+	c.JSON(http.StatusCreated, l)
+}
+
+func (s *Server) listSubjectLinks(c *gin.Context) {
+	p, _ := principal(c)
+	ls, err := s.deps.Identity.ListLinks(c.Request.Context(), p)
+	if err != nil {
+		abortError(c, err, nil)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"links": ls})
+}
+
+func (s *Server) revokeSubjectLink(c *gin.Context) {
+	p, _ := principal(c)
+	if err := s.deps.Identity.RevokeLink(c.Request.Context(), p, c.Param("id")); err != nil {
+		abortError(c, err, nil)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"html"
 	"net/http"
 
@@ -29,6 +30,10 @@ func (s *Server) callback(c *gin.Context) {
 		logger(c).Warn("login refused", "err", err)
 		// A stolen or replayed state, a swapped nonce, a bad code: recorded before the answer.
 		if !s.auditRejectedCredential(c, "login callback", err) {
+			return
+		}
+		if noRole := (*identity.NoRoleError)(nil); errors.As(err, &noRole) {
+			renderNoRole(c, noRole)
 			return
 		}
 		abortError(c, err, nil)

@@ -243,9 +243,9 @@ func subjectOf(p identity.Principal) authz.Subject {
 			sub.Roles = append(sub.Roles, role)
 		}
 	}
-	if rank, err := authz.ParseRank(p.Rank); err == nil {
-		sub.Rank = rank
-	}
+	// The authorizer judges the rank against the configured order; one it does not know counts
+	// as no rank.
+	sub.Rank = authz.Rank(p.Rank)
 	return sub
 }
 

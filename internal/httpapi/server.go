@@ -178,6 +178,9 @@ func New(d Deps) *Server {
 	s.handle(get, "/api/v1/admin/grants", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "grants", nil }), s.listGrants)
 	s.handle(post, "/api/v1/admin/grants", Requires(authz.AdminGrants).About(grantTarget), s.createGrant)
 	s.handle(del, "/api/v1/admin/grants/:id", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "grant:" + c.Param("id"), nil }), s.revokeGrant)
+	s.handle(get, "/api/v1/admin/subject-links", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "subject-links", nil }), s.listSubjectLinks)
+	s.handle(post, "/api/v1/admin/subject-links", Requires(authz.AdminGrants).About(linkTarget), s.createSubjectLink)
+	s.handle(del, "/api/v1/admin/subject-links/:id", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "subject-link:" + c.Param("id"), nil }), s.revokeSubjectLink)
 	s.handle(get, "/api/v1/admin/users", Requires(authz.AdminGrants).About(func(c *gin.Context) (string, error) { return "users", nil }), s.listUsers)
 
 	s.handle(get, "/api/v1/holds", Requires(authz.AdminHolds), s.listHolds)

@@ -25,7 +25,9 @@ type Config struct {
 	// PostLogoutURL is where the IdP sends the browser after an IdP logout (registered there);
 	// default: the origin of RedirectURL + "/".
 	PostLogoutURL string
-	// Scopes requested at login. Default openid, profile, email, groups. "openid" is always added.
+	// Scopes requested at login. Default openid, profile, email, groups (the bundled Dex's);
+	// an IdP without a "groups" scope (Keycloak, Entra ID) answers invalid_scope to it, so such a
+	// force lists its own. "openid" is always added.
 	Scopes []string
 	// IDTokenAlgs is the signature allow-list for ID and access tokens from the IdP. Only
 	// asymmetric algorithms may be listed. Default RS256, ES256, PS256, EdDSA.
@@ -54,12 +56,16 @@ type Config struct {
 	SigningKey     ed25519.PrivateKey
 	SigningKeyFile string
 
-	// RoleMapping turns IdP claims into roles and a rank.
+	// RoleMapping turns IdP claims into roles; RankMapping into a rank (mapping.go).
 	RoleMapping RoleMapping
-	// Ranks lists the known police ranks, lowest first; a grant's rank must be one of them and
-	// the higher of the IdP's and a grant's rank wins. Default constable .. chief_superintendent
-	// (the order authz uses).
+	RankMapping RankMapping
+	// Ranks lists the known police ranks, lowest first; a mapped or granted rank must be one of
+	// them and the higher of the IdP's and a grant's rank wins. Default DefaultRanks(). The
+	// policy (authz) must be given the same order.
 	Ranks []string
+	// AccessContact says whom a person signed in without a portal role should ask for access,
+	// on the page that refuses them. Default "your force's ANPR manager".
+	AccessContact string
 	// GrantableRoles are the roles the ANPR manager may grant through the API. Default
 	// investigator, extended_investigator, authorising_officer, auditor: anpr_manager and ingest
 	// come only from the IdP and API keys, so one manager cannot mint another.
@@ -82,17 +88,6 @@ type Config struct {
 	// AccessTokens, when Audience is set, accepts IdP access tokens (JWTs) as bearer
 	// credentials for API clients.
 	AccessTokens AccessTokenConfig
-}
-
-// RoleMapping maps the values of one claim (a string or list of strings) to roles and a rank.
-type RoleMapping struct {
-	// Claim is the claim name; default "groups".
-	Claim string
-	// Roles maps a claim value to a role. Default "anpr:<role>" for every role but ingest.
-	Roles map[string]string
-	// RankPrefix marks a value that names a rank: "rank:inspector" gives rank "inspector".
-	// Default "rank:".
-	RankPrefix string
 }
 
 // AccessTokenConfig configures IdP access tokens for API clients.
@@ -156,6 +151,11 @@ func (c *Config) CheckAndSetDefaults() error {
 		c.Scopes = []string{"openid", "profile", "email", "groups"}
 	} else if !slices.Contains(c.Scopes, "openid") {
 		c.Scopes = append([]string{"openid"}, c.Scopes...)
+	}
+	for _, sc := range c.Scopes {
+		if !validOAuthScope(sc) {
+			bad("scope %q: a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 3.3)", sc)
+		}
 	}
 	if len(c.IDTokenAlgs) == 0 {
 		c.IDTokenAlgs = []string{"RS256", "ES256", "PS256", "EdDSA"}
@@ -231,9 +231,16 @@ func (c *Config) CheckAndSetDefaults() error {
 	}
 
 	if len(c.Ranks) == 0 {
-		c.Ranks = []string{"constable", "sergeant", "inspector", "chief_inspector", "superintendent", "chief_superintendent"}
+		c.Ranks = DefaultRanks()
 	}
+	errs = append(errs, CheckRanks(c.Ranks)...)
 	errs = append(errs, c.RoleMapping.checkAndSetDefaults()...)
+	errs = append(errs, c.RankMapping.checkAndSetDefaults(c.Ranks)...)
+	if c.AccessContact == "" {
+		c.AccessContact = "your force's ANPR manager"
+	} else if len(c.AccessContact) > 500 || strings.ContainsFunc(c.AccessContact, isControl) {
+		bad("access contact: at most 500 printable characters")
+	}
 	if c.GrantableRoles == nil {
 		c.GrantableRoles = []string{RoleInvestigator, RoleExtendedInvestigator, RoleAuthorisingOfficer, RoleAuditor}
 	}
@@ -260,30 +267,6 @@ func (c *Config) CheckAndSetDefaults() error {
 		return fmt.Errorf("%w: identity config: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return nil
-}
-
-func (m *RoleMapping) checkAndSetDefaults() []error {
-	var errs []error
-	if m.Claim == "" {
-		m.Claim = "groups"
-	}
-	if m.Roles == nil {
-		m.Roles = map[string]string{}
-		for _, r := range KnownRoles() {
-			if r != RoleIngest {
-				m.Roles["anpr:"+r] = r
-			}
-		}
-	}
-	for v, r := range m.Roles {
-		if !slices.Contains(KnownRoles(), r) {
-			errs = append(errs, fmt.Errorf("role mapping %q -> %q: unknown role", v, r))
-		}
-	}
-	if m.RankPrefix == "" {
-		m.RankPrefix = "rank:"
-	}
-	return errs
 }
 
 // asymmetricAlgs are the JWS algorithms an IdP token may use. HS* (a shared secret, which would
@@ -327,6 +310,20 @@ func validCookieName(s string) bool {
 	}
 	for _, r := range s {
 		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// validOAuthScope: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+func validOAuthScope(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
 			return false
 		}
 	}

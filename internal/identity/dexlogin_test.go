@@ -47,7 +47,7 @@ func TestIdentityLoginWithDex(t *testing.T) {
 		full := p.svc
 		t.Cleanup(func() { p.svc = full })
 		p.svc = p.withConfig(t, func(c *identity.Config) {
-			c.RoleMapping.Roles = map[string]string{"anpr:investigator": identity.RoleInvestigator}
+			c.RoleMapping.Map = map[string]string{"investigator": identity.RoleInvestigator}
 		})
 		c := browser(t)
 		resp, err := p.dex.Login(t.Context(), c, p.srv.URL+"/auth/login", p.dex.User("auditor"))

@@ -171,6 +171,9 @@ func (s *Service) CompleteLogin(ctx context.Context, cb Callback) (LoginResult, 
 	if err != nil {
 		return LoginResult{}, err
 	}
+	if id, err = s.linked(ctx, id); err != nil {
+		return LoginResult{}, err
+	}
 	idpRoles, idpRank := s.mapClaims(id.raw)
 	return s.startSession(ctx, id, idpRoles, idpRank, rawID, flow.ReturnTo, cb.ClientAddr, now)
 }
@@ -182,6 +185,29 @@ func (s *Service) idTokenVerifier(p *oidc.Provider) *oidc.IDTokenVerifier {
 type idpIdentity struct {
 	subject, name, email string
 	raw                  map[string]json.RawMessage
+	// idpSubject is the sub the IdP sent; subject differs from it when a link (links.go) says
+	// the portal knows this person by a previous identity's subject.
+	idpSubject string
+	link       *SubjectLink
+}
+
+// linked applies a live subject link to id.
+func (s *Service) linked(ctx context.Context, id idpIdentity) (idpIdentity, error) {
+	sub, link, err := s.portalSubject(ctx, id.subject)
+	if err != nil {
+		return idpIdentity{}, err
+	}
+	id.idpSubject, id.subject, id.link = id.subject, sub, link
+	return id, nil
+}
+
+// loginPayload says, in the login event, through which link a linked identity signed in.
+func (id idpIdentity) loginPayload() audit.Payload {
+	if id.link == nil {
+		return audit.Payload{}
+	}
+	return audit.Payload{Query: fmt.Sprintf("signed in as issuer=%q subject=%q through link %s to previous_issuer=%q previous_subject=%q",
+		id.link.Issuer, id.idpSubject, id.link.ID, id.link.PreviousIssuer, id.link.PreviousSubject)}
 }
 
 func readIdentity(idt *oidc.IDToken) (idpIdentity, error) {
@@ -206,7 +232,7 @@ func readIdentity(idt *oidc.IDToken) (idpIdentity, error) {
 			name = alt
 		}
 	}
-	return idpIdentity{subject: idt.Subject, name: truncate(name, 255), email: truncate(std.Email, 255), raw: raw}, nil
+	return idpIdentity{subject: idt.Subject, idpSubject: idt.Subject, name: truncate(name, 255), email: truncate(std.Email, 255), raw: raw}, nil
 }
 
 // startSession creates and audits the session of a verified identity.
@@ -231,10 +257,11 @@ func (s *Service) startSession(ctx context.Context, id idpIdentity, idpRoles []s
 	event := audit.Event{Actor: principal.Actor(), ClientAddr: sess.ClientAddr, Action: audit.ActionLogin}
 	if len(principal.Roles) == 0 {
 		event.Actor.Session, event.Decision, event.Rule = "", audit.EffectDeny, "identity:no-role"
-		if err := s.record(ctx, event, audit.Payload{}); err != nil {
+		if err := s.record(ctx, event, id.loginPayload()); err != nil {
 			return LoginResult{}, err
 		}
-		return LoginResult{}, fmt.Errorf("%w: %s has no role in the portal", ErrForbidden, id.name)
+		return LoginResult{}, &NoRoleError{Name: id.name, Email: id.email, Issuer: s.cfg.Issuer, Subject: id.idpSubject,
+			Contact: s.cfg.AccessContact, Logout: s.idpLogout(ctx, rawID)}
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return LoginResult{}, storeErr("create session", err)
@@ -244,7 +271,7 @@ func (s *Service) startSession(ctx context.Context, id idpIdentity, idpRoles []s
 		return LoginResult{}, storeErr("record user", err)
 	}
 	event.Decision = audit.EffectAllow
-	if err := s.record(ctx, event, audit.Payload{}); err != nil {
+	if err := s.record(ctx, event, id.loginPayload()); err != nil {
 		// No audited login, no session: the cookie is never handed out and the row is dead.
 		s.revokeQuietly(ctx, sid, "login not audited")
 		return LoginResult{}, err
@@ -273,3 +300,21 @@ func truncate(v string, n int) string {
 	}
 	return v[:n]
 }
+
+// NoRoleError is a login refused because the person, though signed in at the IdP, has no portal
+// role (from the IdP's claims or a grant). It is ErrForbidden, and carries what the refusal page
+// tells them: who they signed in as, whom to ask, the account identifier to give that person,
+// and how to end the IdP session so they can sign in with another account.
+type NoRoleError struct {
+	Name, Email     string
+	Issuer, Subject string // the identifier the ANPR manager grants or links
+	Contact         string // Config.AccessContact
+	// Logout ends the IdP's session; nil when the IdP offers no RP-initiated logout.
+	Logout *IdPLogout
+}
+
+func (e *NoRoleError) Error() string {
+	return fmt.Sprintf("%s: %s has no role in the portal", ErrForbidden, e.Name)
+}
+
+func (e *NoRoleError) Unwrap() error { return ErrForbidden }

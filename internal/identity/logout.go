@@ -49,35 +49,62 @@ func (s *Service) Logout(ctx context.Context, p Principal, clientAddr string) (L
 	return res, nil
 }
 
-// idpLogoutURL builds an OpenID Connect RP-initiated logout URL, or "" when the IdP has none.
+// IdPLogout is an OpenID Connect RP-initiated logout request: send the browser to Endpoint with
+// Params (as a GET query or a POSTed form; the IdP must take both), and the IdP ends its own
+// session and returns the browser to the post-logout URL.
+type IdPLogout struct {
+	Endpoint string
+	Params   url.Values
+}
+
+// URL is the request as a GET URL.
+func (l *IdPLogout) URL() string {
+	u, _ := url.Parse(l.Endpoint)
+	q := u.Query()
+	for k, v := range l.Params {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// idpLogoutURL builds an RP-initiated logout URL, or "" when the IdP has none.
 func (s *Service) idpLogoutURL(ctx context.Context, idToken string) string {
+	if l := s.idpLogout(ctx, idToken); l != nil {
+		return l.URL()
+	}
+	return ""
+}
+
+// idpLogout is the RP-initiated logout of the session idToken began, or nil when the IdP
+// advertises no end_session_endpoint (Dex does not) or cannot be reached.
+func (s *Service) idpLogout(ctx context.Context, idToken string) *IdPLogout {
 	p, err := s.oidcProvider(ctx)
 	if err != nil {
 		s.log.Warn("IdP logout skipped: provider unavailable", "err", err)
-		return ""
+		return nil
 	}
 	var meta struct {
 		EndSession string `json:"end_session_endpoint"`
 	}
 	if err := p.Claims(&meta); err != nil || meta.EndSession == "" {
-		return ""
+		return nil
 	}
-	return endSessionURL(meta.EndSession, idToken, s.cfg.ClientID, s.cfg.PostLogoutURL)
+	return endSession(meta.EndSession, idToken, s.cfg.ClientID, s.cfg.PostLogoutURL)
 }
 
-func endSessionURL(endpoint, idToken, clientID, postLogout string) string {
+func endSession(endpoint, idToken, clientID, postLogout string) *IdPLogout {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
-		return ""
+		return nil
 	}
-	q := u.Query()
+	q := url.Values{}
 	if idToken != "" {
 		q.Set("id_token_hint", idToken)
 	}
 	q.Set("client_id", clientID)
 	q.Set("post_logout_redirect_uri", postLogout)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return &IdPLogout{Endpoint: endpoint, Params: q}
 }
 
 // RevokeSessions ends every live session of subject at once ("sign out everywhere"). A person may

@@ -7,22 +7,65 @@ import (
 	"time"
 )
 
-// mapClaims turns the configured claim of an ID or access token into roles and a rank. The claim
-// may be a string or a list of strings; values the mapping does not know are ignored (an IdP
-// sends many groups that mean nothing here). With several rank values, the highest known wins;
-// unknown ranks are ignored, so a typo at the IdP cannot create a rank authz has never heard of.
+// mapClaims turns the claims of an ID or access token into roles and a rank, through the
+// configured RoleMapping and RankMapping (mapping.go).
 func (s *Service) mapClaims(raw map[string]json.RawMessage) (roles []string, rank string) {
-	m := s.cfg.RoleMapping
-	for _, v := range claimStrings(raw[m.Claim]) {
-		if r, ok := m.Roles[v]; ok && !slices.Contains(roles, r) {
-			roles = append(roles, r)
+	rm := s.cfg.RoleMapping
+	for _, v := range claimStrings(claimAt(raw, rm.Claim)) {
+		v, ok := strings.CutPrefix(v, rm.Prefix)
+		if !ok {
+			continue
 		}
-		if after, ok := strings.CutPrefix(v, m.RankPrefix); ok {
-			rank = s.higherRank(rank, strings.ToLower(after))
+		role := v
+		if len(rm.Map) > 0 {
+			role = rm.Map[v]
+		} else if !slices.Contains(PersonRoles(), role) {
+			role = ""
 		}
+		if role != "" && !slices.Contains(roles, role) {
+			roles = append(roles, role)
+		}
+	}
+	km := s.cfg.RankMapping
+	for _, v := range claimStrings(claimAt(raw, km.Claim)) {
+		v, ok := strings.CutPrefix(v, km.Prefix)
+		if !ok {
+			continue
+		}
+		r := normaliseRank(v)
+		if len(km.Map) > 0 {
+			r = km.Map[v]
+		}
+		rank = s.higherRank(rank, r)
 	}
 	slices.Sort(roles)
 	return roles, rank
+}
+
+// claimAt finds the claim at path: the top-level claim of that exact name if there is one (some
+// IdPs use names with dots, such as URLs), else the dotted path walked through nested objects
+// ("realm_access.roles"). Anything not found, or found inside a non-object, is nil.
+func claimAt(raw map[string]json.RawMessage, path string) json.RawMessage {
+	if v, ok := raw[path]; ok {
+		return v
+	}
+	parts := strings.Split(path, ".")
+	cur := raw
+	for i, p := range parts {
+		v, ok := cur[p]
+		if !ok {
+			return nil
+		}
+		if i == len(parts)-1 {
+			return v
+		}
+		var next map[string]json.RawMessage
+		if json.Unmarshal(v, &next) != nil {
+			return nil
+		}
+		cur = next
+	}
+	return nil
 }
 
 // claimStrings reads a claim that is a string or a JSON array of strings; anything else (a

@@ -224,7 +224,15 @@ func TestIdentityConfigRefusesUnsafeSettings(t *testing.T) {
 		{"__Host- cookie without Secure", func(c *identity.Config) { c.CookieName = "__Host-x" }, "Secure"},
 		{"idle longer than session", func(c *identity.Config) { c.SessionTTL, c.SessionIdleTTL = time.Hour, 2*time.Hour }, "idle"},
 		{"manager grantable to... ingest", func(c *identity.Config) { c.GrantableRoles = []string{"ingest"} }, "grantable"},
-		{"unknown mapped role", func(c *identity.Config) { c.RoleMapping.Roles = map[string]string{"g": "root"} }, "unknown role"},
+		{"unknown mapped role", func(c *identity.Config) { c.RoleMapping.Map = map[string]string{"g": "root"} }, "unknown role"},
+		{"scope with a space", func(c *identity.Config) { c.Scopes = []string{"openid", "profile email"} }, "scope"},
+		{"role claim path with an empty part", func(c *identity.Config) { c.RoleMapping.Claim = "realm_access..roles" }, "role claim"},
+		{"rank claim path ending in a dot", func(c *identity.Config) { c.RankMapping.Claim = "rank." }, "rank claim"},
+		{"rank mapped to a rank outside the order", func(c *identity.Config) { c.RankMapping.Map = map[string]string{"DI": "detective_inspector"} }, "not a rank of the order"},
+		{"rank listed twice", func(c *identity.Config) { c.Ranks = []string{"constable", "inspector", "constable"} }, "twice"},
+		{"rank name with capitals", func(c *identity.Config) { c.Ranks = []string{"Constable"} }, "lower-case"},
+		{"post-logout URL off localhost over http", func(c *identity.Config) { c.PostLogoutURL = "http://anpr.example/" }, "post-logout URL"},
+		{"access contact with a newline", func(c *identity.Config) { c.AccessContact = "ring\n1234" }, "access contact"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

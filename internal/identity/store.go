@@ -14,6 +14,7 @@ type Store interface {
 	UserStore
 	APIKeyStore
 	GrantStore
+	LinkStore
 }
 
 // LoginFlow is a login in progress: created by BeginLogin, consumed exactly once by the callback.
@@ -149,4 +150,37 @@ type GrantStore interface {
 	// RevokeGrant marks the grant revoked; ErrNotFound if absent, ErrConflict if already revoked.
 	RevokeGrant(ctx context.Context, id, by string, at time.Time) error
 	ListGrants(ctx context.Context, f GrantFilter) ([]Grant, error)
+}
+
+// SubjectLink says that the person who signs in as Subject at Issuer is the one the portal knew
+// as PreviousSubject (at PreviousIssuer): after a force moves to another IdP, the ANPR manager
+// links each new identity to the old one, and the person keeps their grants, authorities and
+// history. The portal then treats the new identity as PreviousSubject throughout.
+type SubjectLink struct {
+	ID              string    `json:"id"`
+	Issuer          string    `json:"issuer"`
+	Subject         string    `json:"subject"`
+	PreviousIssuer  string    `json:"previous_issuer"`
+	PreviousSubject string    `json:"previous_subject"`
+	Reason          string    `json:"reason"`
+	LinkedBy        string    `json:"linked_by"`
+	LinkedAt        time.Time `json:"linked_at"`
+	RevokedAt       time.Time `json:"revoked_at,omitzero"`
+	RevokedBy       string    `json:"revoked_by,omitempty"`
+}
+
+// Live reports whether l is in force (not revoked).
+func (l SubjectLink) Live() bool { return l.RevokedAt.IsZero() }
+
+// LinkStore holds subject links.
+type LinkStore interface {
+	// CreateLink adds l; ErrConflict if its (Issuer, Subject) already has a live link or its id
+	// is taken.
+	CreateLink(ctx context.Context, l SubjectLink) error
+	// LiveLink returns the live link of the identity (issuer, subject); ErrNotFound if none.
+	LiveLink(ctx context.Context, issuer, subject string) (SubjectLink, error)
+	// RevokeLink marks the link revoked; ErrNotFound if absent, ErrConflict if already revoked.
+	RevokeLink(ctx context.Context, id, by string, at time.Time) error
+	// ListLinks returns every link, live and revoked, newest first.
+	ListLinks(ctx context.Context) ([]SubjectLink, error)
 }

@@ -42,6 +42,10 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, raw string) (Prin
 	if tok.Subject == "" || len(tok.Subject) > 255 {
 		return Principal{}, fmt.Errorf("%w: access token subject missing or too long", ErrUnauthenticated)
 	}
+	subject, _, err := s.portalSubject(ctx, tok.Subject)
+	if err != nil {
+		return Principal{}, err
+	}
 	idpRoles, idpRank := s.mapClaims(claims)
 	for _, sc := range tokenScopes(claims[s.cfg.AccessTokens.ScopeClaim]) {
 		if role, ok := s.cfg.APIKeyScopes[sc]; ok && !slices.Contains(idpRoles, role) {
@@ -49,12 +53,12 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, raw string) (Prin
 		}
 	}
 	now := s.now()
-	grants, err := s.store.ListGrants(ctx, GrantFilter{Subject: tok.Subject, ActiveAt: now})
+	grants, err := s.store.ListGrants(ctx, GrantFilter{Subject: subject, ActiveAt: now})
 	if err != nil {
 		return Principal{}, storeErr("read grants", err)
 	}
 	roles, rank := s.mergeGrants(idpRoles, idpRank, grants, now)
-	principal := Principal{Kind: KindToken, Subject: tok.Subject, Name: tokenName(claims, tok.Subject), Roles: roles, Rank: rank}
+	principal := Principal{Kind: KindToken, Subject: subject, Name: tokenName(claims, tok.Subject), Roles: roles, Rank: rank}
 	for _, sc := range tokenScopes(claims[s.cfg.AccessTokens.ScopeClaim]) {
 		if _, ok := s.cfg.APIKeyScopes[sc]; ok && !slices.Contains(principal.Scopes, sc) {
 			principal.Scopes = append(principal.Scopes, sc)

@@ -625,6 +625,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/subject-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List subject links (identities at a new IdP linked to the previous ones), live and revoked */
+        get: operations["listSubjectLinks"];
+        put?: never;
+        /**
+         * Link an identity at the IdP to the person's previous identity (nobody links their own)
+         * @description After a move to another IdP, the person who signs in as `subject` at `issuer` (default: the configured IdP) is treated as `previous_subject`, whom the portal knew at `previous_issuer`: their grants, authorities and history follow. Audited.
+         */
+        post: operations["createSubjectLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/subject-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a subject link; sessions begun through it end */
+        delete: operations["revokeSubjectLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users": {
         parameters: {
             query?: never;
@@ -968,6 +1006,21 @@ export interface components {
              * @description Absent means until revoked.
              */
             expires_at?: string;
+            /** Format: date-time */
+            revoked_at?: string;
+            revoked_by?: string;
+        };
+        SubjectLink: {
+            id: string;
+            issuer: string;
+            subject: string;
+            previous_issuer: string;
+            /** @description The subject the portal knows the person by. */
+            previous_subject: string;
+            reason: string;
+            linked_by: string;
+            /** Format: date-time */
+            linked_at: string;
             /** Format: date-time */
             revoked_at?: string;
             revoked_by?: string;
@@ -2696,6 +2749,95 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listSubjectLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every link, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        links: components["schemas"]["SubjectLink"][] | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createSubjectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    issuer?: string;
+                    subject: string;
+                    previous_issuer: string;
+                    previous_subject: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Linked. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectLink"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    revokeSubjectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
             204: {
                 headers: {
                     [name: string]: unknown;

@@ -30,6 +30,8 @@ func RunStoreSuite(t *testing.T, newStore NewStore) {
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, newStore(t)) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, newStore(t)) })
 	t.Run("GrantRace", func(t *testing.T) { testGrantRace(t, newStore(t)) })
+	t.Run("SubjectLinks", func(t *testing.T) { testLinks(t, newStore(t)) })
+	t.Run("SubjectLinkRace", func(t *testing.T) { testLinkRace(t, newStore(t)) })
 }
 
 func h(s string) []byte {
@@ -293,5 +295,76 @@ func testGrantRace(t *testing.T, s identity.Store) {
 	}
 	if ok != 1 {
 		t.Errorf("%d concurrent identical grants succeeded, want exactly 1", ok)
+	}
+}
+
+func link(id, issuer, subject, prevSubject string, at time.Time) identity.SubjectLink {
+	return identity.SubjectLink{ID: id, Issuer: issuer, Subject: subject, PreviousIssuer: "https://old.example/dex", PreviousSubject: prevSubject,
+		Reason: "moved to the new IdP", LinkedBy: "m", LinkedAt: at}
+}
+
+// testLinks: one live link per identity (issuer and subject together), revocation, round trip.
+func testLinks(t *testing.T, s identity.Store) {
+	ctx := t.Context()
+	const kc, entra = "https://kc.example/realms/force", "https://login.example/tenant/v2.0"
+	_, err := s.LiveLink(ctx, kc, "k1")
+	wantKind(t, "no link yet", err, identity.ErrNotFound)
+	must(t, "create", s.CreateLink(ctx, link("l1", kc, "k1", "dex-1", t0)))
+	wantKind(t, "second live link of one identity", s.CreateLink(ctx, link("l2", kc, "k1", "dex-2", t0.Add(time.Minute))), identity.ErrConflict)
+	wantKind(t, "link id reused", s.CreateLink(ctx, link("l1", kc, "k9", "dex-9", t0)), identity.ErrConflict)
+	// The same subject at another issuer is another identity.
+	must(t, "same subject, other issuer", s.CreateLink(ctx, link("l3", entra, "k1", "dex-3", t0.Add(2*time.Minute))))
+	got, err := s.LiveLink(ctx, kc, "k1")
+	must(t, "live", err)
+	if got.ID != "l1" || got.PreviousSubject != "dex-1" || got.PreviousIssuer != "https://old.example/dex" || got.Reason != "moved to the new IdP" ||
+		got.LinkedBy != "m" || !got.LinkedAt.Equal(t0) || !got.Live() {
+		t.Errorf("round trip: %+v", got)
+	}
+	if got, err := s.LiveLink(ctx, entra, "k1"); err != nil || got.ID != "l3" {
+		t.Errorf("other issuer's link: %+v %v", got, err)
+	}
+	must(t, "revoke", s.RevokeLink(ctx, "l1", "m2", t0.Add(time.Hour)))
+	wantKind(t, "revoke again", s.RevokeLink(ctx, "l1", "m2", t0.Add(time.Hour)), identity.ErrConflict)
+	wantKind(t, "revoke unknown", s.RevokeLink(ctx, "nope", "m2", t0), identity.ErrNotFound)
+	_, err = s.LiveLink(ctx, kc, "k1")
+	wantKind(t, "revoked link is not live", err, identity.ErrNotFound)
+	must(t, "link again after revoking", s.CreateLink(ctx, link("l4", kc, "k1", "dex-4", t0.Add(2*time.Hour))))
+	all, err := s.ListLinks(ctx)
+	must(t, "list", err)
+	var ids []string
+	for _, l := range all {
+		ids = append(ids, l.ID)
+		if l.ID == "l1" && (l.Live() || l.RevokedBy != "m2" || !l.RevokedAt.Equal(t0.Add(time.Hour))) {
+			t.Errorf("revoked link listed as %+v", l)
+		}
+	}
+	if !slices.Equal(ids, []string{"l4", "l3", "l1"}) {
+		t.Errorf("list newest first = %v", ids)
+	}
+}
+
+// testLinkRace: managers linking one identity at once; exactly one wins.
+func testLinkRace(t *testing.T, s identity.Store) {
+	ctx := t.Context()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.CreateLink(ctx, link(fmt.Sprintf("r%d", i), "https://kc.example", "racer", fmt.Sprintf("old-%d", i), t0))
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, identity.ErrConflict):
+			t.Errorf("racing link: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d racing links won, want 1", won)
 	}
 }

@@ -50,6 +50,8 @@ type IdentityStore struct {
 	apiKeys  string // <prefix>identity-api-keys:    _id = sha256(key id)
 	grants   string // <prefix>identity-grants:      _id = sha256(subject); all of a subject's grants
 	grantIDs string // <prefix>identity-grant-ids:   _id = sha256(grant id) -> subject
+	links    string // <prefix>identity-links:       _id = sha256(issuer NUL subject); all of an identity's links
+	linkIDs  string // <prefix>identity-link-ids:    _id = sha256(link id) -> identity
 }
 
 var _ identity.Store = (*IdentityStore)(nil)
@@ -69,7 +71,7 @@ func OpenIdentityStore(ctx context.Context, cfg Config) (*IdentityStore, error) 
 	}
 	p := cfg.Prefix + "identity-"
 	s := &IdentityStore{es: es, cfg: cfg, flows: p + "login-flows", sessions: p + "sessions", users: p + "users",
-		apiKeys: p + "api-keys", grants: p + "grants", grantIDs: p + "grant-ids"}
+		apiKeys: p + "api-keys", grants: p + "grants", grantIDs: p + "grant-ids", links: p + "links", linkIDs: p + "link-ids"}
 	for index, props := range s.mappings() {
 		if err := s.ensureIndex(ctx, index, props); err != nil {
 			return nil, fmt.Errorf("open identity store: %w", err)
@@ -103,6 +105,10 @@ func (s *IdentityStore) mappings() map[string]map[string]any {
 			"id": kw, "role": kw, "rank": kw, "reason": text, "granted_by": kw, "granted_us": us,
 			"expires_us": us, "revoked_us": us, "revoked_by": kw}}},
 		s.grantIDs: {"grant_id": kw, "subject": kw},
+		s.links: {"issuer": kw, "subject": kw, "links": map[string]any{"type": "object", "dynamic": "strict", "properties": map[string]any{
+			"id": kw, "previous_issuer": kw, "previous_subject": kw, "reason": text, "linked_by": kw, "linked_us": us,
+			"revoked_us": us, "revoked_by": kw}}},
+		s.linkIDs: {"link_id": kw, "issuer": kw, "subject": kw},
 	}
 }
 

@@ -40,8 +40,9 @@ var shared struct {
 	err  error  // why the node could not be had, for t.Fatal
 }
 
-// Main runs the tests with a node and exits; call it from TestMain.
-func Main(m *testing.M) {
+// Main runs the tests with a node and exits; call it from TestMain. m is the *testing.M, or a
+// wrapper of it that another helper adds its own clean-up to.
+func Main(m interface{ Run() int }) {
 	stop := setup()
 	code := m.Run()
 	if stop != nil {
