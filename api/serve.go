@@ -48,6 +48,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	a.data.startJob(cfg, log) // the scheduled retention job; app.close stops it
 	// Stop the portal, then the store it served.
 	closeAll := func(ctx context.Context) error { return errors.Join(a.close(ctx), store.Close()) }
+	if err := checkIdentityProvider(ctx, cfg, log, a.ident); err != nil {
+		closeAll(context.Background())
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		closeAll(context.Background())

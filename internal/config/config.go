@@ -38,6 +38,9 @@ type Config struct {
 	// Search tunes the search service; see search.go.
 	Search Search `yaml:"search"`
 
+	// Readiness tunes /readyz and the identity provider check at start; see readiness.go.
+	Readiness Readiness `yaml:"readiness"`
+
 	// Elasticsearch is read only when backend is "elasticsearch"; see elasticsearch.go.
 	Elasticsearch Elasticsearch `yaml:"elasticsearch"`
 
@@ -154,6 +157,7 @@ func Default() Config {
 		Retention:       Retention{Enabled: true, Interval: 24 * time.Hour, Offset: 2 * time.Hour},
 		SQLite:          SQLite{MaxConns: 8},
 		Elasticsearch:   defaultElasticsearch(),
+		Readiness:       Readiness{MinFreeBytes: DefaultMinFreeBytes},
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -303,5 +307,6 @@ func (c *Config) Validate() error {
 		bad("shutdown_timeout", "must be positive")
 	}
 	errs = append(errs, c.Search.validate()...)
+	errs = append(errs, c.Readiness.validate()...)
 	return errors.Join(errs...)
 }
