@@ -18,6 +18,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/images"
 	"github.com/anpr-portal/anpr/internal/ingest"
 	"github.com/anpr-portal/anpr/internal/reads"
+	"github.com/anpr-portal/anpr/internal/reasontoken"
 	"github.com/anpr-portal/anpr/internal/search"
 	"github.com/anpr-portal/anpr/internal/store/elastic"
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
@@ -118,7 +119,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	for _, o := range opts {
 		o(&ic)
 	}
-	if a.ident, err = identity.NewService(ic, identity.Deps{Store: a.idStore, Audit: a.auditLog, Logger: log}); err != nil {
+	// The services record their own refusals through tracked; the HTTP layer then knows not to
+	// record a request's refusal twice (httpapi.TrackDenials).
+	tracked := httpapi.TrackDenials(a.auditLog)
+	if a.ident, err = identity.NewService(ic, identity.Deps{Store: a.idStore, Audit: tracked, Logger: log}); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	az, err := authz.New(authz.Config{Bands: authz.Bands{Band1: cfg.Data.Band1, Retention: cfg.Data.Retention},
@@ -129,10 +133,10 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	}
 	// The search service shares the authorizer's clock, so a window's band and its "not in the
 	// future" check are judged at the same instant.
-	if a.data, err = openDataServices(ctx, cfg, log, store, a.auditLog, az); err != nil {
+	if a.data, err = openDataServices(ctx, cfg, log, store, tracked, az); err != nil {
 		return nil, err
 	}
-	if err := a.openAuthority(ctx, cfg, store, az); err != nil {
+	if err := a.openAuthority(ctx, cfg, store, tracked, az); err != nil {
 		return nil, err
 	}
 	// Images live beside the databases, in one content-addressed directory whatever the read
@@ -145,7 +149,11 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 	if err != nil {
 		return nil, err
 	}
-	svc, err := search.New(search.Deps{Reads: store, Cameras: a.reads.cams, Audit: a.auditLog, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, scfg)
+	reasons, err := reasonSealer(scfg.CursorKey)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := search.New(search.Deps{Reads: store, Cameras: a.reads.cams, Audit: tracked, Authz: az, Authorities: a.authority, Images: imgs, Now: time.Now}, scfg)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -171,6 +179,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		DataRights:   a.data.rights,
 		Authority:    a.authority,
 		Ready:        append(readyChecks(store), portalReadyChecks(cfg, a.ident)...),
+		ReasonTokens: reasons,
 	})
 	return a, nil
 }
@@ -179,7 +188,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 // Elasticsearch store keeps authorities in an index beside the reads; otherwise they live in
 // SQLite. Approvers' event streams end when ctx does (serve cancels it as shutdown begins), so
 // that the HTTP server's graceful shutdown does not wait for them.
-func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.Store, az *authz.Authorizer) error {
+func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.Store, al audit.Appender, az *authz.Authorizer) error {
 	var st authority.Store
 	if es, ok := store.(*elastic.Store); ok {
 		as, err := es.Authorities(ctx)
@@ -194,7 +203,7 @@ func (a *app) openAuthority(ctx context.Context, cfg config.Config, store reads.
 		}
 		a.authStore, st = as, as
 	}
-	svc, err := authority.New(authority.Deps{Store: st, Audit: a.auditLog, Authz: az, Cameras: store, Holds: a.data.holds, Now: time.Now},
+	svc, err := authority.New(authority.Deps{Store: st, Audit: al, Authz: az, Cameras: store, Holds: a.data.holds, Now: time.Now},
 		authority.Config{MaxUses: cfg.Authority.MaxUses, MaxExpiry: cfg.Authority.MaxExpiry})
 	if err != nil {
 		return fmt.Errorf("authority: %w", err)
@@ -226,6 +235,16 @@ func searchConfig(cfg config.Config) (search.Config, error) {
 		sc.CursorKey = key
 	}
 	return sc, nil
+}
+
+// reasonSealer seals reason tokens under a key derived from the cursor key, so that instances
+// sharing the cursor key file accept each other's tokens; without a key file, a key of this
+// process (httpapi's default).
+func reasonSealer(cursorKey []byte) (*reasontoken.Sealer, error) {
+	if cursorKey == nil {
+		return nil, nil
+	}
+	return reasontoken.New(cursorKey, 0, time.Now)
 }
 
 func identityConfig(cfg config.Config) identity.Config {

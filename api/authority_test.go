@@ -208,7 +208,7 @@ func runAuthorityStory(t *testing.T, start portalStarter) {
 	}
 
 	// 7. The audit log shows every step, linked by the authority id, and verifies.
-	code, evs := w.aud.call("GET", "/api/v1/audit/events?authority_id="+authID+"&limit=1000&"+auditReason, "")
+	code, evs := w.aud.call("GET", "/api/v1/audit/events?authority_id="+authID+"&limit=1000&"+w.aud.reasonToken(auditReasonJSON), "")
 	if code != 200 {
 		t.Fatalf("audit read: %d %v", code, evs)
 	}

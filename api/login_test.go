@@ -55,6 +55,22 @@ func (b *browser) call(method, path, body string) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
+// reasonToken mints a reason token for this person's session (POST /api/v1/reason-tokens) and
+// returns the query parameter that presents it: reasons never travel in URLs.
+func (b *browser) reasonToken(reasonJSON string) string {
+	b.t.Helper()
+	code, body := b.call("POST", "/api/v1/reason-tokens", `{"reason":`+reasonJSON+`}`)
+	tok, _ := body["token"].(string)
+	if code != http.StatusCreated || tok == "" {
+		b.t.Fatalf("mint reason token: %d %v", code, body)
+	}
+	return "reason_token=" + url.QueryEscape(tok)
+}
+
+// auditReasonJSON is the auditors' reason in the tests that read the audit log.
+const auditReasonJSON = `{"purpose":"audit_review","case_ref":"AUD/123/26",` +
+	`"justification":"quarterly dip sample of investigator searches against recorded case references for the oversight board"}`
+
 // login signs u in through the real Dex and returns their browser with the CSRF token from /me.
 func login(t *testing.T, dex *dextest.Dex, base string, u dextest.User) *browser {
 	t.Helper()
@@ -104,8 +120,7 @@ func TestLoginEachRoleThroughDex(t *testing.T) {
 		people[u.Email] = b
 	}
 	inv, aud, mgr := people["investigator@anpr.example"], people["auditor@anpr.example"], people["manager@anpr.example"]
-	reason := "purpose=audit_review&case_ref=AUD/123/26&justification=" +
-		url.QueryEscape("quarterly dip sample of investigator searches against recorded case references for the oversight board")
+	reason := aud.reasonToken(auditReasonJSON)
 
 	// The auditor reads the audit log (with a reason); an investigator may not.
 	if code, body := aud.call("GET", "/api/v1/audit/events?action=login&"+reason, ""); code != 200 {
@@ -113,7 +128,7 @@ func TestLoginEachRoleThroughDex(t *testing.T) {
 	} else if recs, _ := body["records"].([]any); len(recs) < len(dex.Users) {
 		t.Errorf("auditor sees %d login events, want >= %d", len(recs), len(dex.Users))
 	}
-	if code, body := inv.call("GET", "/api/v1/audit/events?"+reason, ""); code != 403 {
+	if code, body := inv.call("GET", "/api/v1/audit/events?"+inv.reasonToken(auditReasonJSON), ""); code != 403 {
 		t.Errorf("investigator audit read: %d %v", code, body)
 	}
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +25,10 @@ func (b *browser) send(method, path, body, reqID string) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
-const auditReason = "purpose=audit_review&case_ref=AUD/123/26&justification=" +
-	"quarterly+dip+sample+of+investigator+searches+against+recorded+case+references+for+the+oversight+board"
-
 // eventsOf returns the audit events a request left, read through the auditor's API.
 func eventsOf(t *testing.T, aud *browser, reqID string) []map[string]any {
 	t.Helper()
-	code, body := aud.call("GET", "/api/v1/audit/events?request_id="+reqID+"&"+auditReason, "")
+	code, body := aud.call("GET", "/api/v1/audit/events?request_id="+reqID+"&"+aud.reasonToken(auditReasonJSON), "")
 	if code != 200 {
 		t.Fatalf("audit read: %d %v", code, body)
 	}
@@ -147,8 +143,9 @@ func TestSearchesThroughDex(t *testing.T) {
 	if code, body := inv.send("POST", "/api/v1/searches/partial", `{"pattern":"*",`+window(30)+`,`+reason+`}`, id); code != 400 || !strings.Contains(fmt.Sprint(body["detail"]), "every plate") {
 		t.Errorf("partial *: %d %v", code, body)
 	}
-	if evs := eventsOf(t, aud, id); len(evs) != 0 {
-		t.Errorf("bad input was audited as a search: %v", evs)
+	// Bad input is a refusal like any other: recorded, never as a search that ran.
+	if evs := eventsOf(t, aud, id); len(evs) != 1 || evs[0]["decision"] != "deny" || !strings.HasPrefix(fmt.Sprint(evs[0]["rule"]), "invalid-request") {
+		t.Errorf("bad input not audited as a refusal: %v", evs)
 	}
 
 	// Misread: the misread plates come back explained.
@@ -214,8 +211,9 @@ func TestSearchesThroughDex(t *testing.T) {
 	}
 
 	// Record view, audited; a missing id is 404.
-	q := "?purpose=stolen_vehicle&case_ref=MPS/12345/26&offence_code=TH68010&justification=" +
-		url.QueryEscape("vehicle reported stolen from Ealing driveway overnight; owner saw it leave westbound towards Perivale")
+	viewReason := `{"purpose":"stolen_vehicle","case_ref":"MPS/12345/26","offence_code":"TH68010",` +
+		`"justification":"vehicle reported stolen from Ealing driveway overnight; owner saw it leave westbound towards Perivale"}`
+	q := "?" + inv.reasonToken(viewReason)
 	id = rid()
 	if code, body := inv.send("GET", "/api/v1/reads/"+exact[0]+q, "", id); code != 200 || body["id"] != exact[0] {
 		t.Fatalf("record view: %d %v", code, body)
@@ -251,7 +249,7 @@ func TestSearchesThroughDex(t *testing.T) {
 		{"POST", "/api/v1/searches/partial", `{"pattern":"AB12C?E",` + window(30) + `,` + reason + `}`},
 		{"POST", "/api/v1/searches/misread", `{"vrm":"` + seed.MisreadVRM + `",` + window(30) + `,` + reason + `}`},
 		{"POST", "/api/v1/searches/journey", `{"vrm":"` + seed.CloneVRM + `",` + window(30) + `,` + reason + `}`},
-		{"GET", "/api/v1/reads/" + exact[0] + q, ""},
+		{"GET", "/api/v1/reads/" + exact[0] + "?" + aud.reasonToken(viewReason), ""},
 	} {
 		id := rid()
 		if code, body := aud.send(r.method, r.path, r.body, id); code != 403 || body["code"] != "forbidden" {

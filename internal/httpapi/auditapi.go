@@ -14,17 +14,6 @@ import (
 	"github.com/anpr-portal/anpr/internal/authz"
 )
 
-// queryReason reads the reviewer's structured reason from the query string: reading the audit is
-// itself an access that must say why.
-func queryReason(c *gin.Context) authz.Reason {
-	return authz.Reason{
-		Purpose:       c.Query("purpose"),
-		CaseRef:       c.Query("case_ref"),
-		OffenceCode:   c.Query("offence_code"),
-		Justification: c.Query("justification"),
-	}
-}
-
 // actorTarget lets the policy see when a reviewer reads events about themselves.
 func actorTarget(c *gin.Context) (string, error) {
 	if s := c.Param("subject"); s != "" {
@@ -36,9 +25,9 @@ func actorTarget(c *gin.Context) (string, error) {
 // reviewRequest is the base of the audit event that records this read of the audit.
 func (s *Server) reviewRequest(c *gin.Context) (audit.ReviewRequest, error) {
 	p, _ := principal(c)
-	r := queryReason(c)
+	r, _ := c.MustGet(ctxReason).(authz.Reason) // read from the reason token by the gate
 	if r.IsZero() {
-		return audit.ReviewRequest{}, fmt.Errorf("%w: reading the audit log needs a reason: purpose, case_ref and justification query parameters", authz.ErrInvalid)
+		return audit.ReviewRequest{}, fmt.Errorf("%w: reading the audit log needs a reason: mint a reason token (POST /api/v1/reason-tokens) and send it as %s", authz.ErrInvalid, reasonTokenParam)
 	}
 	d, _ := c.Get(ctxDecision)
 	dec, _ := d.(authz.Decision)

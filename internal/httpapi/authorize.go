@@ -22,8 +22,9 @@ type Permission struct {
 	// target names who or what the action is about (the grantee of a grant), for rules such as
 	// "nobody grants themselves a role"; nil when the action has no target.
 	target func(c *gin.Context) (string, error)
-	// reason reads the structured reason the caller gives, for actions that need one.
-	reason func(c *gin.Context) authz.Reason
+	// reason reads the structured reason the caller gives, for actions that need one; an error
+	// is a malformed request (refused, audited).
+	reason func(c *gin.Context) (authz.Reason, error)
 }
 
 type permKind int
@@ -57,7 +58,7 @@ func (p Permission) About(f func(c *gin.Context) (string, error)) Permission {
 }
 
 // WithReason sets how the route reads the caller's structured reason.
-func (p Permission) WithReason(f func(c *gin.Context) authz.Reason) Permission {
+func (p Permission) WithReason(f func(c *gin.Context) (authz.Reason, error)) Permission {
 	p.reason = f
 	return p
 }
@@ -148,7 +149,17 @@ func (s *Server) gate(perm Permission) gin.HandlerFunc {
 				return
 			}
 		}
-		if perm.kind == permAuthenticated || perm.kind == permService {
+		if perm.kind == permAuthenticated {
+			c.Next()
+			return
+		}
+		// From here the route does something audited: a refusal of the request's form is
+		// recorded too (invalid.go), once.
+		ctx, _ := withDenialFlag(c.Request.Context())
+		c.Request = c.Request.WithContext(ctx)
+		c.Set(ctxServer, s)
+		c.Set(ctxPerm, perm)
+		if perm.kind == permService {
 			c.Next()
 			return
 		}
@@ -162,7 +173,13 @@ func (s *Server) gate(perm Permission) gin.HandlerFunc {
 			req.Target = t
 		}
 		if perm.reason != nil {
-			req.Reason = perm.reason(c)
+			r, err := perm.reason(c)
+			if err != nil {
+				s.refuse(c, p, perm, authz.RuleInvalid+": "+err.Error(), err.Error())
+				return
+			}
+			req.Reason = r
+			c.Set(ctxReason, r)
 		}
 		d, err := s.deps.Authz.Decide(req)
 		if err != nil {
@@ -182,7 +199,10 @@ func (s *Server) gate(perm Permission) gin.HandlerFunc {
 	}
 }
 
-const ctxDecision = "anpr.decision"
+const (
+	ctxDecision = "anpr.decision"
+	ctxReason   = "anpr.reason" // the reason the gate decided with
+)
 
 // auditWriteTimeout bounds how long a request waits for its audit event before failing closed.
 const auditWriteTimeout = 10 * time.Second
@@ -212,6 +232,7 @@ func (s *Server) auditDenial(c *gin.Context, actor audit.Actor, action audit.Act
 		abortError(c, err, nil)
 		return false
 	}
+	markDenied(c.Request.Context())
 	return true
 }
 

@@ -43,11 +43,18 @@ func TestEveryRouteDeclaresAPermission(t *testing.T) {
 		// Signed in and nothing more is right only for "who am I", "log me out" and the camera
 		// list (public infrastructure the search form needs; api-contract.md: any signed-in
 		// user); everything else names the policy action that decides it.
-		if p.String() == "authenticated" && key != "GET /api/v1/me" && key != "POST /auth/logout" && key != "GET /api/v1/cameras" {
+		// Minting a reason token decides nothing and shows nothing: the request that presents it
+		// is decided and audited.
+		if p.String() == "authenticated" && key != "GET /api/v1/me" && key != "POST /auth/logout" && key != "GET /api/v1/cameras" &&
+			key != "POST /api/v1/reason-tokens" {
 			t.Errorf("%s: only requires a signed-in caller; declare the policy action", key)
 		}
 	}
 }
+
+// auditReason is an auditor's reason for reading the audit log.
+const auditReason = `{"purpose":"audit_review","case_ref":"AUD/123/26",` +
+	`"justification":"quarterly dip sample of investigator searches against recorded case references for the oversight board"}`
 
 func (h *harness) do(t *testing.T, method, path, cred string, body string) (int, map[string]any) {
 	t.Helper()
@@ -86,7 +93,7 @@ func TestAPIKeyBeyondScopeRefusedAndAudited(t *testing.T) {
 	for _, r := range []struct{ method, path, action, body string }{
 		{"GET", "/api/v1/admin/api-keys", "admin.apikeys", ""},
 		{"POST", "/api/v1/admin/grants", "admin.grants", `{"subject":"x","role":"investigator","reason":"needs access for case work"}`},
-		{"GET", "/api/v1/audit/events?purpose=audit_review&case_ref=AUD/123/26&justification=quarterly+dip+sample+of+investigator+searches+against+recorded+case+references+for+the+oversight+board", "audit.read", ""},
+		{"GET", "/api/v1/audit/events?" + mintReason(t, h.srv.URL, h.key, auditReason), "audit.read", ""},
 	} {
 		code, body := h.do(t, r.method, r.path, h.key, r.body)
 		if code != http.StatusForbidden || body["code"] != "forbidden" {

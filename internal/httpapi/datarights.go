@@ -44,10 +44,10 @@ func wellFormed[T any](c *gin.Context) (string, error) {
 }
 
 // bodyReason reads the structured reason from a body wellFormed has checked.
-func bodyReason[T interface{ reason() authz.Reason }](c *gin.Context) authz.Reason {
+func bodyReason[T interface{ reason() authz.Reason }](c *gin.Context) (authz.Reason, error) {
 	var b T
 	_ = decodeJSON(c, &b)
-	return b.reason()
+	return b.reason(), nil
 }
 
 // dataPermission is the permission of a data rights route: the action, with the reason in body T.

@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -212,21 +214,22 @@ func TestExportOverHTTPDigestIsAudited(t *testing.T) {
 	}
 }
 
-// Exports are refused like searches; every policy refusal is audited, and no CSV leaves.
+// Exports are refused like searches; every refusal, of the policy or of a malformed request, is
+// audited, and no CSV leaves.
 func TestExportOverHTTPRefused(t *testing.T) {
 	h := newSearchHarness(t)
 	for _, tc := range []struct {
 		name, key, body string
 		status          int
 		code            string
-		audited         bool
+		audited         string // the rule's start; "" for no event
 	}{
-		{"band 2 by an investigator", h.investigator, `{"type":"exact","vrm":"LD09HBR",` + window(250) + `,` + exportReason + `}`, 403, httpapi.CodeForbidden, true},
-		{"auditor", h.audr, `{"type":"exact","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 403, httpapi.CodeForbidden, true},
-		{"unknown type", h.investigator, `{"type":"everything","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 400, httpapi.CodeBadRequest, false},
-		{"cursor", h.investigator, `{"type":"exact","vrm":"AB12CDE","cursor":"s1.x.y",` + window(1) + `,` + exportReason + `}`, 400, httpapi.CodeBadRequest, false},
-		{"unknown field", h.investigator, `{"type":"exact","vrn":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 400, httpapi.CodeBadRequest, false},
-		{"anonymous", "", `{"type":"exact","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 401, httpapi.CodeUnauthenticated, false},
+		{"band 2 by an investigator", h.investigator, `{"type":"exact","vrm":"LD09HBR",` + window(250) + `,` + exportReason + `}`, 403, httpapi.CodeForbidden, "default-deny"},
+		{"auditor", h.audr, `{"type":"exact","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 403, httpapi.CodeForbidden, "default-deny"},
+		{"unknown type", h.investigator, `{"type":"everything","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 400, httpapi.CodeBadRequest, "invalid-request"},
+		{"cursor", h.investigator, `{"type":"exact","vrm":"AB12CDE","cursor":"s1.x.y",` + window(1) + `,` + exportReason + `}`, 400, httpapi.CodeBadRequest, "invalid-request"},
+		{"unknown field", h.investigator, `{"type":"exact","vrn":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 400, httpapi.CodeBadRequest, "invalid-request"},
+		{"anonymous", "", `{"type":"exact","vrm":"AB12CDE",` + window(1) + `,` + exportReason + `}`, 401, httpapi.CodeUnauthenticated, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := "export-" + strings.ReplaceAll(tc.name, " ", "-")
@@ -236,21 +239,50 @@ func TestExportOverHTTPRefused(t *testing.T) {
 				t.Fatalf("%d %v %s", resp.StatusCode, resp.Header, body)
 			}
 			evs := h.eventsOf(t, id)
-			if tc.audited && (len(evs) != 1 || evs[0].Decision != audit.EffectDeny || evs[0].Action != audit.ActionExport || evs[0].Rule == "") {
-				t.Errorf("want one export denial with its rule, got %+v", evs)
+			if tc.audited != "" && (len(evs) != 1 || evs[0].Decision != audit.EffectDeny || evs[0].Action != audit.ActionExport || !strings.HasPrefix(evs[0].Rule, tc.audited)) {
+				t.Errorf("want one export denial with a rule starting %q, got %+v", tc.audited, evs)
 			}
-			if !tc.audited && len(evs) != 0 {
-				t.Errorf("bad input left audit events %+v", evs)
+			if tc.audited == "" && len(evs) != 0 {
+				t.Errorf("an anonymous request left audit events %+v", evs)
 			}
 		})
 	}
 }
 
-const imageQuery = "?purpose=stolen_vehicle&case_ref=MPS/12345/26&offence_code=TH68010&justification=" +
-	"vehicle+reported+stolen+from+Ealing+driveway+overnight%3B+owner+saw+it+leave+westbound+towards+Perivale"
+const imageReason = `{"purpose":"stolen_vehicle","case_ref":"MPS/12345/26","offence_code":"TH68010",` +
+	`"justification":"vehicle reported stolen from Ealing driveway overnight; owner saw it leave westbound towards Perivale"}`
+
+// reasonQuery mints a reason token for key and returns the query string that presents it.
+func (h *searchHarness) reasonQuery(t *testing.T, key, reason string) string {
+	t.Helper()
+	return "?" + mintReason(t, h.srv.URL, key, reason)
+}
+
+// mintReason mints a reason token for the API key and returns "reason_token=<token>".
+func mintReason(t *testing.T, base, key, reason string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/reason-tokens", strings.NewReader(`{"reason":`+reason+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("mint reason token: %d %s", resp.StatusCode, body)
+	}
+	var out struct{ Token string }
+	if err := json.Unmarshal(body, &out); err != nil || out.Token == "" {
+		t.Fatalf("mint reason token: %v %s", err, body)
+	}
+	return "reason_token=" + url.QueryEscape(out.Token)
+}
 
 func TestImagesOverHTTPAudited(t *testing.T) {
 	h := newSearchHarness(t)
+	imageQuery := h.reasonQuery(t, h.investigator, imageReason)
 	for _, kind := range []string{"patch", "overview"} {
 		id := "image-" + kind
 		resp, body := h.send(t, "GET", "/api/v1/reads/"+h.recent.ID+"/images/"+kind+imageQuery, h.investigator, "", id)
@@ -274,11 +306,17 @@ func TestImagesOverHTTPAudited(t *testing.T) {
 		{"read without images", "/api/v1/reads/" + h.bare.ID + "/images/patch", h.investigator, 404},
 		{"no such read", "/api/v1/reads/0123456789abcdef/images/overview", h.investigator, 404},
 		{"band 2 by an investigator", "/api/v1/reads/" + h.aged.ID + "/images/patch", h.investigator, 403},
-		{"auditor", "/api/v1/reads/" + h.recent.ID + "/images/patch", h.audr, 403},
+		{"auditor", "/api/v1/reads/" + h.recent.ID + "/images/patch" + h.reasonQuery(t, h.audr, imageReason), h.audr, 403},
 		{"anonymous", "/api/v1/reads/" + h.recent.ID + "/images/patch", "", 401},
 		{"bad id", "/api/v1/reads/not-an-id/images/patch", h.investigator, 400},
+		{"another caller's token", "/api/v1/reads/" + h.recent.ID + "/images/patch" + h.reasonQuery(t, h.audr, imageReason), h.investigator, 400},
+		{"reason in the URL", "/api/v1/reads/" + h.recent.ID + "/images/patch?purpose=stolen_vehicle&case_ref=MPS/12345/26", h.investigator, 400},
 	} {
-		resp, body := h.send(t, "GET", tc.path+imageQuery, tc.key, "", "image-refused")
+		path := tc.path
+		if !strings.Contains(path, "?") {
+			path += imageQuery
+		}
+		resp, body := h.send(t, "GET", path, tc.key, "", "image-refused")
 		if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, body)
 		}

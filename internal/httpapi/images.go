@@ -8,7 +8,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/search"
 )
 
-// readImage serves GET /api/v1/reads/:id/images/{patch,overview}?purpose=&case_ref=&... as
+// readImage serves GET /api/v1/reads/:id/images/{patch,overview}?reason_token= as
 // image/png. The search service decides the view (read.image, band of the read), records its
 // intent and, before returning the bytes, its outcome with the image's digest; the same digest is
 // sent in X-Content-SHA256.
@@ -18,7 +18,12 @@ func (s *Server) readImage(kind search.ImageKind) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		img, err := svc.Image(c.Request.Context(), caller(c), c.Param("id"), kind, queryReason(c))
+		reason, err := s.tokenReason(c)
+		if err != nil {
+			abortError(c, err, nil)
+			return
+		}
+		img, err := svc.Image(c.Request.Context(), caller(c), c.Param("id"), kind, reason)
 		if err != nil {
 			searchError(c, err)
 			return

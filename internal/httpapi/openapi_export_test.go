@@ -27,6 +27,7 @@ func TestOpenAPIValidatesExportAndImageTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	imageQuery := h.reasonQuery(t, h.investigator, imageReason)
 	for _, tc := range []struct {
 		name, method, path, key, body string
 		status                        int

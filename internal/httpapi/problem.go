@@ -90,8 +90,12 @@ func problemFor(err error) (int, string) {
 	}
 }
 
-// abortProblem writes a problem+json response and stops the handler chain.
+// abortProblem writes a problem+json response and stops the handler chain. A malformed request
+// to an audited route is recorded first (invalid.go).
 func abortProblem(c *gin.Context, status int, code, detail string, extra any) {
+	if !invalidHook(c, status, code, detail) {
+		return // the refusal could not be recorded; a 503 has been sent instead
+	}
 	c.Header("Content-Type", "application/problem+json")
 	c.AbortWithStatusJSON(status, Problem{
 		Type:     "urn:anpr:problem:" + code,

@@ -120,13 +120,18 @@ func (s *Server) searchJourney(c *gin.Context) {
 	c.JSON(http.StatusOK, j)
 }
 
-// readRecord is GET /api/v1/reads/:id?purpose=&case_ref=&offence_code=&justification=.
+// readRecord is GET /api/v1/reads/:id?reason_token=.
 func (s *Server) readRecord(c *gin.Context) {
 	svc, ok := s.searchService(c)
 	if !ok {
 		return
 	}
-	rd, err := svc.Read(c.Request.Context(), caller(c), c.Param("id"), queryReason(c))
+	reason, err := s.tokenReason(c)
+	if err != nil {
+		abortError(c, err, nil)
+		return
+	}
+	rd, err := svc.Read(c.Request.Context(), caller(c), c.Param("id"), reason)
 	if err != nil {
 		searchError(c, err)
 		return

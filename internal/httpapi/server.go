@@ -22,6 +22,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/holds"
 	"github.com/anpr-portal/anpr/internal/identity"
 	"github.com/anpr-portal/anpr/internal/ingest"
+	"github.com/anpr-portal/anpr/internal/reasontoken"
 	"github.com/anpr-portal/anpr/internal/retention"
 	"github.com/anpr-portal/anpr/internal/search"
 )
@@ -61,6 +62,9 @@ type Deps struct {
 	Authority *authority.Service
 	// Ready are extra /readyz checks of the backend (on Elasticsearch: cluster health).
 	Ready []ReadyCheck
+	// ReasonTokens seals the reasons that GET requests carry as tokens (reasons.go); nil makes a
+	// sealer with a random key of this process.
+	ReasonTokens *reasontoken.Sealer
 }
 
 // ReadyCheck is one named /readyz check; an error makes the portal not ready.
@@ -79,9 +83,10 @@ type IngestService struct {
 
 // Server holds the router and the permission every route declared.
 type Server struct {
-	deps   Deps
-	engine *gin.Engine
-	perms  map[string]Permission // "METHOD /path" -> permission
+	deps    Deps
+	engine  *gin.Engine
+	perms   map[string]Permission // "METHOD /path" -> permission
+	reasons *reasontoken.Sealer
 }
 
 // handle registers a route with its permission; it is the only way routes are added.
@@ -106,7 +111,10 @@ func New(d Deps) *Server {
 	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anpr_ingest_queue_batches", Help: "Ingest batches waiting for the writer.",
 	}, func() float64 { return float64(d.Ingest.Writer.QueueDepth()) }))
-	s := &Server{deps: d, engine: e, perms: map[string]Permission{}}
+	s := &Server{deps: d, engine: e, perms: map[string]Permission{}, reasons: d.ReasonTokens}
+	if s.reasons == nil {
+		s.reasons = newReasonSealer()
+	}
 	e.Use(withRequestID(d.Log), recoverProblem(), securityHeaders(), accessLog(m), s.authenticate)
 	e.NoRoute(func(c *gin.Context) { abortProblem(c, http.StatusNotFound, CodeNotFound, "no such route", nil) })
 	e.NoMethod(func(c *gin.Context) {
@@ -123,6 +131,7 @@ func New(d Deps) *Server {
 	s.handle(get, "/auth/callback", Public, s.callback)
 	s.handle(post, "/auth/logout", Authenticated, s.logout)
 	s.handle(get, "/api/v1/me", Authenticated, s.me)
+	s.handle(post, "/api/v1/reason-tokens", Authenticated, s.mintReasonToken)
 
 	// "\\:" is gin's escape for a literal colon (the AIP-136 custom-method style "reads:bulk").
 	s.handle(post, "/api/v1/reads\\:bulk", Requires(authz.ReadsIngest), s.bulkIngest)
@@ -155,13 +164,13 @@ func New(d Deps) *Server {
 
 	s.handle(get, "/api/v1/transparency", Public, s.transparency)
 	s.handle(get, "/api/v1/audit/public-keys", Public, s.publicKeys)
-	read := Requires(authz.AuditRead).About(actorTarget).WithReason(queryReason)
+	read := Requires(authz.AuditRead).About(actorTarget).WithReason(s.tokenReason)
 	s.handle(get, "/api/v1/audit/events", read, s.auditEvents)
 	s.handle(get, "/api/v1/audit/users/:subject/timeline", read, s.auditTimeline)
 	s.handle(get, "/api/v1/audit/sample", read, s.auditSample)
 	s.handle(get, "/api/v1/audit/anomalies", read, s.auditAnomalies)
 	s.handle(get, "/api/v1/audit/checkpoint", Requires(authz.AuditRead), s.auditCheckpoint)
-	s.handle(get, "/api/v1/audit/export", Requires(authz.AuditExport).About(actorTarget).WithReason(queryReason), s.auditExport)
+	s.handle(get, "/api/v1/audit/export", Requires(authz.AuditExport).About(actorTarget).WithReason(s.tokenReason), s.auditExport)
 
 	s.handle(get, "/api/v1/admin/api-keys", Requires(authz.AdminAPIKeys), s.listAPIKeys)
 	s.handle(post, "/api/v1/admin/api-keys", Requires(authz.AdminAPIKeys), s.createAPIKey)

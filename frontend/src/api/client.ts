@@ -1,7 +1,7 @@
 // The one way the app talks to the portal: same-origin fetch with the session cookie, the CSRF
 // token on every state-changing call, and RFC 9457 problems turned into ApiError so every page can
 // show the API's own words.
-import type { Problem } from "./types";
+import type { Problem, Reason } from "./types";
 
 export interface FieldProblem {
   field: string;
@@ -38,8 +38,13 @@ export interface Client {
   csrf: string;
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
   send<T>(method: "POST" | "DELETE", path: string, body?: unknown): Promise<T>;
-  /** A POST whose answer is a file (CSV exports); resolves to the blob and its digest header. */
-  download(path: string, body: unknown): Promise<{ blob: Blob; digest: string | null; filename: string }>;
+  /** A POST whose answer is a file (CSV exports); resolves to the blob and its digest header.
+   * With no body it is a GET (the audit export, whose reason travels as a reason token). */
+  download(path: string, body?: unknown): Promise<{ blob: Blob; digest: string | null; filename: string }>;
+  /** Seals a reason into a short-lived token (POST /api/v1/reason-tokens) for the GET requests that
+   * need one: reasons never travel in URLs, where history and proxy logs would keep them. Returns
+   * the query parameter value. */
+  reasonToken(reason: Reason): Promise<string>;
 }
 
 async function fail(resp: Response): Promise<never> {
@@ -88,11 +93,16 @@ export function newClient(): Client {
       const ct = r.headers.get("Content-Type") ?? "";
       return (ct.includes("json") ? await r.json() : await r.text()) as T;
     },
-    async download(path: string, body: unknown) {
-      const r = await call("POST", path, c.csrf, body);
+    async download(path: string, body?: unknown) {
+      const r = await call(body === undefined ? "GET" : "POST", path, c.csrf, body);
       const cd = r.headers.get("Content-Disposition") ?? "";
       const m = /filename="?([^";]+)"?/.exec(cd);
       return { blob: await r.blob(), digest: r.headers.get("X-Content-SHA256"), filename: m?.[1] ?? "export.csv" };
+    },
+    async reasonToken(reason: Reason): Promise<string> {
+      const r = await call("POST", "/api/v1/reason-tokens", c.csrf, { reason });
+      const t = (await r.json()) as { token: string };
+      return t.token;
     },
   };
   return c;

@@ -126,6 +126,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reason-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seal a reason into a short-lived token for GET requests that need one
+         * @description A record view, an image view and every read of the audit log need the caller's reason,
+         *     and reasons never travel in URLs (they would land in browser history and proxy logs). The
+         *     caller posts the reason here and sends the token it gets as `reason_token`. The token is
+         *     opaque (encrypted and authenticated), bound to the caller and their session, and expires
+         *     after `expires_at`; instances that share `search.cursor_key_file` accept each other's.
+         *     Minting decides nothing and shows nothing: the request that presents the token is
+         *     decided on the reason inside it, and audited with it.
+         */
+        post: operations["mintReasonToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reads:bulk": {
         parameters: {
             query?: never;
@@ -1558,14 +1584,13 @@ export interface components {
         };
     };
     parameters: {
-        /** @description Purpose, from the configured list. */
-        Purpose: string;
-        /** @description Case or crime reference. */
-        CaseRef: string;
-        /** @description Offence code, where the purpose needs one. */
-        OffenceCode: string;
-        /** @description Free-text justification. */
-        Justification: string;
+        /**
+         * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+         *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+         *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+         *     Without a token the request has no reason, which the policy refuses.
+         */
+        ReasonToken: string;
     };
     requestBodies: {
         Search: {
@@ -1772,6 +1797,40 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    mintReasonToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: components["schemas"]["Reason"];
+                };
+            };
+        };
+        responses: {
+            /** @description The token. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        token: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Error"];
+        };
+    };
     bulkIngest: {
         parameters: {
             query?: never;
@@ -1913,14 +1972,13 @@ export interface operations {
     readRecord: {
         parameters: {
             query?: {
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
             };
             header?: never;
             path: {
@@ -1950,14 +2008,13 @@ export interface operations {
     readImagePatch: {
         parameters: {
             query?: {
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
             };
             header?: never;
             path: {
@@ -1988,14 +2045,13 @@ export interface operations {
     readImageOverview: {
         parameters: {
             query?: {
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
             };
             header?: never;
             path: {
@@ -2240,14 +2296,13 @@ export interface operations {
     auditEvents: {
         parameters: {
             query?: {
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
                 actor?: string;
                 action?: string;
                 decision?: "allow" | "deny";
@@ -2287,14 +2342,13 @@ export interface operations {
     auditTimeline: {
         parameters: {
             query?: {
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
                 action?: string;
                 decision?: "allow" | "deny";
                 since?: string;
@@ -2332,14 +2386,13 @@ export interface operations {
                 n?: number;
                 /** @description Whole number; the same seed and filter give the same sample. */
                 seed?: number;
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
                 actor?: string;
                 action?: string;
                 since?: string;
@@ -2373,14 +2426,13 @@ export interface operations {
     auditAnomalies: {
         parameters: {
             query?: {
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
                 actor?: string;
                 since?: string;
                 until?: string;
@@ -2442,14 +2494,13 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "csv" | "ndjson";
-                /** @description Purpose, from the configured list. */
-                purpose?: components["parameters"]["Purpose"];
-                /** @description Case or crime reference. */
-                case_ref?: components["parameters"]["CaseRef"];
-                /** @description Offence code, where the purpose needs one. */
-                offence_code?: components["parameters"]["OffenceCode"];
-                /** @description Free-text justification. */
-                justification?: components["parameters"]["Justification"];
+                /**
+                 * @description The caller's reason for this access, as a token minted by `POST /api/v1/reason-tokens`
+                 *     for the same caller (and session) in the last few minutes. Reasons never travel in URLs:
+                 *     the parameters `purpose`, `case_ref`, `offence_code` and `justification` are refused (400).
+                 *     Without a token the request has no reason, which the policy refuses.
+                 */
+                reason_token?: components["parameters"]["ReasonToken"];
                 actor?: string;
                 action?: string;
                 decision?: "allow" | "deny";

@@ -1,5 +1,5 @@
 // GET /api/v1/reads/:id/images/patch and /overview -> image/png. Each view is decided like the record
-// view and audited, so the image URLs carry the same reason parameters.
+// view and audited, so the image URLs carry the same reason token (never the reason itself).
 import { useState } from "react";
 import type { Read } from "../api/types";
 

@@ -46,8 +46,11 @@ export function AuditPage() {
   const [error, setError] = useState<unknown>(null);
 
   const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
-  const base = () => ({ purpose: reason.purpose, case_ref: reason.case_ref, justification: reason.justification });
-  const filterQuery = () => ({ ...base(), actor: f.actor, action: f.action, decision: f.decision, vrm: f.vrm, authority_id: f.authority, since: iso(f.since), until: iso(f.until) });
+  // Reading the audit log needs a reason, which travels as a short-lived token (minted from a POST
+  // body), never in the URL.
+  const base = async () => ({ reason_token: await s.client.reasonToken(reason) });
+  const filters = () => ({ actor: f.actor, action: f.action, decision: f.decision, vrm: f.vrm, authority_id: f.authority, since: iso(f.since), until: iso(f.until) });
+  const filterQuery = async () => ({ ...(await base()), ...filters() });
 
   async function load(v: View, cursor = "", who = subject) {
     setBusy(true);
@@ -55,19 +58,19 @@ export function AuditPage() {
     setView(v);
     try {
       if (v === "events") {
-        const p = await s.client.get<Page>(`/api/v1/audit/events${qs({ ...filterQuery(), order: "newest", limit: 50, cursor })}`);
+        const p = await s.client.get<Page>(`/api/v1/audit/events${qs({ ...(await filterQuery()), order: "newest", limit: 50, cursor })}`);
         setRecords(cursor ? [...(records ?? []), ...(p.records ?? [])] : p.records ?? []);
         setNext(p.next ?? "");
       } else if (v === "timeline") {
-        const p = await s.client.get<Page>(`/api/v1/audit/users/${encodeURIComponent(who)}/timeline${qs({ ...base(), limit: 100, cursor })}`);
+        const p = await s.client.get<Page>(`/api/v1/audit/users/${encodeURIComponent(who)}/timeline${qs({ ...(await base()), limit: 100, cursor })}`);
         setRecords(cursor ? [...(records ?? []), ...(p.records ?? [])] : p.records ?? []);
         setNext(p.next ?? "");
       } else if (v === "sample") {
-        const p = await s.client.get<{ seed: number; records: AuditRecord[] | null }>(`/api/v1/audit/sample${qs({ ...base(), actor: f.actor, action: f.action, n: 20 })}`);
+        const p = await s.client.get<{ seed: number; records: AuditRecord[] | null }>(`/api/v1/audit/sample${qs({ ...(await base()), actor: f.actor, action: f.action, n: 20 })}`);
         setRecords(p.records ?? []);
         setNext("");
       } else {
-        const p = await s.client.get<{ anomalies: Anomaly[] | null }>(`/api/v1/audit/anomalies${qs({ ...base(), actor: f.actor, since: iso(f.since), until: iso(f.until) })}`);
+        const p = await s.client.get<{ anomalies: Anomaly[] | null }>(`/api/v1/audit/anomalies${qs({ ...(await base()), actor: f.actor, since: iso(f.since), until: iso(f.until) })}`);
         setAnomalies(p.anomalies ?? []);
       }
     } catch (e) {
@@ -84,7 +87,28 @@ export function AuditPage() {
   }
 
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const exportHref = `/api/v1/audit/export${qs({ ...filterQuery(), format: "csv" })}`;
+
+  // The export is fetched (the reason token is minted first) and saved from memory: a plain link
+  // would need the reason in its URL.
+  async function exportCSV() {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await s.client.download(`/api/v1/audit/export${qs({ ...(await filterQuery()), format: "csv" })}`);
+      const url = URL.createObjectURL(r.blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = r.filename;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
   const tabs: { v: View; label: string }[] = [
     { v: "events", label: "Events" },
     { v: "timeline", label: "User timeline" },
@@ -142,9 +166,9 @@ export function AuditPage() {
           <button type="submit" disabled={busy}>
             Search the audit log
           </button>
-          <a className="button secondary" href={exportHref} download>
+          <button type="button" className="secondary" onClick={() => void exportCSV()} disabled={busy}>
             Export CSV (audited)
-          </a>
+          </button>
         </div>
       </form>
       <div

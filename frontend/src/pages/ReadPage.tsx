@@ -8,10 +8,6 @@ import { ReadImages } from "../contract/ReadImages";
 import { useSession } from "../session";
 import { showTime } from "../time";
 
-function reasonQuery(r: Reason) {
-  return qs({ purpose: r.purpose, case_ref: r.case_ref, offence_code: r.offence_code, justification: r.justification });
-}
-
 /** One read. Viewing it is audited with a reason: the last search's reason is offered, and used at
  * once when there is one. */
 export function ReadPage() {
@@ -19,6 +15,7 @@ export function ReadPage() {
   const s = useSession();
   const [reason, setReason] = useState<Reason>(s.lastReason ?? emptyReason);
   const [read, setRead] = useState<Read | null>(null);
+  const [query, setQuery] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -26,7 +23,11 @@ export function ReadPage() {
     setBusy(true);
     setError(null);
     try {
-      setRead(await s.client.get<Read>(`/api/v1/reads/${encodeURIComponent(id)}${reasonQuery(r)}`));
+      // The reason goes in a POST body and comes back as a short-lived token; only the token is in
+      // the URLs of the record and its images.
+      const q = qs({ reason_token: await s.client.reasonToken(r) });
+      setRead(await s.client.get<Read>(`/api/v1/reads/${encodeURIComponent(id)}${q}`));
+      setQuery(q);
       s.setLastReason(r);
     } catch (e) {
       setError(e);
@@ -79,7 +80,7 @@ export function ReadPage() {
               <code>{read.id}</code>
             </dd>
           </dl>
-          <ReadImages read={read} query={reasonQuery(s.lastReason ?? reason)} />
+          <ReadImages read={read} query={query} />
           <p>
             <Link to={`/journey?vrm=${encodeURIComponent(read.vrm)}`}>Journey of {read.vrm}</Link>
           </p>
