@@ -52,6 +52,12 @@ type Config struct {
 type SQLite struct {
 	Path     string `yaml:"path"` // reads database; default <data_dir>/reads.db
 	MaxConns int    `yaml:"max_conns"`
+	// CacheMiB is the reads database's page cache per connection, in MiB (default 16: with the
+	// default 8 connections at most 128 MiB, whatever the size of the data).
+	CacheMiB int `yaml:"cache_mib"`
+	// MmapMiB is how much of the reads database each connection memory-maps, in MiB (default 0,
+	// off). Mapping saves a copy per page read but adds up to its size per connection to RSS.
+	MmapMiB int `yaml:"mmap_mib"`
 }
 
 // Identity configures login through the force's OIDC identity provider and the portal's sessions.
@@ -155,7 +161,7 @@ func Default() Config {
 			Retention: 365 * 24 * time.Hour,
 		},
 		Retention:       Retention{Enabled: true, Interval: 24 * time.Hour, Offset: 2 * time.Hour},
-		SQLite:          SQLite{MaxConns: 8},
+		SQLite:          SQLite{MaxConns: 8, CacheMiB: 16},
 		Elasticsearch:   defaultElasticsearch(),
 		Readiness:       Readiness{MinFreeBytes: DefaultMinFreeBytes},
 		ShutdownTimeout: 30 * time.Second,
@@ -263,6 +269,12 @@ func (c *Config) Validate() error {
 	}
 	if c.SQLite.MaxConns < 1 {
 		bad("sqlite.max_conns", "must be at least 1")
+	}
+	if c.SQLite.CacheMiB < 1 {
+		bad("sqlite.cache_mib", "must be at least 1")
+	}
+	if c.SQLite.MmapMiB < 0 {
+		bad("sqlite.mmap_mib", "must not be negative")
 	}
 	if c.Ingest.MaxBodyBytes < 1024 {
 		bad("ingest.max_body_bytes", "must be at least 1024")

@@ -437,7 +437,7 @@ func TestMigrationWaitsForTheLock(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	db, err := openDB(t.Context(), path, Full, 2)
+	db, err := openDB(t.Context(), path, Full, 2, smallStoreMemory)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +467,7 @@ func TestReadsPartitionStep(t *testing.T) {
 	withStep := readsSchema
 	withStep.goSteps = append(append([]*goose.Migration(nil), readsSchema.goSteps...),
 		readsPartitionStep(next, `CREATE INDEX "@_lane" ON "@"(lane, seen_at, id)`))
-	db, err := openDB(t.Context(), path, Normal, 2)
+	db, err := openDB(t.Context(), path, Normal, 2, Memory{})
 	if err != nil {
 		t.Fatal(err)
 	}
