@@ -27,6 +27,7 @@ var esTests = []string{"TestServeOnElasticsearch", "TestAuthorityStoryES", "Test
 // TestMain starts the Elasticsearch node (estest) only when a test that needs it is selected:
 // it takes half a minute and half a gigabyte, and the other tests here run without it.
 func TestMain(m *testing.M) {
+	runAsChildIfAsked() // a crash test's portal process (crash_test.go) exits here
 	flag.Parse()
 	pattern := flag.Lookup("test.run").Value.String()
 	top, _, _ := strings.Cut(pattern, "/")
