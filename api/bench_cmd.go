@@ -174,7 +174,7 @@ func writeBenchDoc(path string, rep bench.Report) error {
 
 Written by `+"`make bench`"+` (`+"`anpr bench --markdown docs/benchmarks.md`"+`). Each row puts the portal's
 end-to-end figure beside the raw backend's for the same work, measured in the same run. Lookups
-in the first table are the raw store's (the walking skeleton's targets); the search table times
+in the first table are the raw store's; the search table times
 each search type end to end over HTTP (API key, policy decision, durable audit intent and outcome,
 JSON) beside the raw store call for the same query. The raw append figure times
 only the store calls, while the data is being generated; the HTTP path overlaps parsing on one

@@ -60,7 +60,7 @@ func startPortalES(t *testing.T, addr, issuer, secret string) *portal {
 	return startPortal(t, addr, issuer, secret)
 }
 
-// The Elasticsearch issue's serve story on the real node: a portal on an unprepared cluster
+// Serving on a real Elasticsearch node: a portal on an unprepared cluster
 // says to run setup; `anpr es setup` twice changes nothing the second time; then `anpr seed` and
 // `anpr serve` with backend elasticsearch, an investigator's search through Dex answered from
 // Elasticsearch, and /readyz following the cluster's health (red is not ready).

@@ -36,7 +36,7 @@ func run(t *testing.T, env map[string]string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// The acceptance story for ingest: a file with a few bad lines reports exactly those
+// Ingest from a file: a file with a few bad lines reports exactly those
 // lines and stores the rest; loading it again adds nothing.
 func TestCLISeedThenIngestFileTwice(t *testing.T) {
 	dir := t.TempDir()

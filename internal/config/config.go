@@ -33,7 +33,7 @@ type Config struct {
 	Data     Data     `yaml:"data"`
 	// Retention configures the retention job and where holds live.
 	Retention Retention `yaml:"retention"`
-	// Authority configures prior authorities (DESIGN section 2).
+	// Authority configures prior authorities (docs/architecture.md, section 8).
 	Authority Authority `yaml:"authority"`
 	// Search tunes the search service; see search.go.
 	Search Search `yaml:"search"`
@@ -105,7 +105,7 @@ type Audit struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
-// Data holds the domain rules about data age (DESIGN section 2).
+// Data holds the domain rules about data age (docs/architecture.md, section 8).
 type Data struct {
 	// Band1 is how old data may be and still be searched without prior authority (default 90 days).
 	Band1 time.Duration `yaml:"band1"`
