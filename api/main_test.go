@@ -145,24 +145,14 @@ func servePortal(t *testing.T, addr, issuer, secret string, o portalOptions) *po
 		o.prepare(env)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	// The portal runs in this process, as a goroutine: served closes when serve returns, which
-	// bounds every wait on it; the cap (proc.WaitCap) only catches a hang.
-	served := make(chan struct{})
-	var serveErr error
-	go func() {
-		defer close(served)
-		cmd := rootCmd()
-		cmd.SetArgs([]string{"serve"})
-		cmd.SetOut(&bytes.Buffer{})
-		serveErr = cmd.ExecuteContext(ctx)
-	}()
+	served, serveErr := goServe(ctx)
 	p := &portal{base: "http://" + addr, env: env, served: served}
 	p.stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case <-served:
-			if serveErr != nil {
-				t.Errorf("serve returned %v", serveErr)
+			if *serveErr != nil {
+				t.Errorf("serve returned %v", *serveErr)
 			}
 		case <-time.After(proc.WaitCap):
 			t.Errorf("serve did not shut down within %s; goroutines:\n%s", proc.WaitCap, goroutines())
@@ -177,6 +167,22 @@ func servePortal(t *testing.T, addr, issuer, secret string, o portalOptions) *po
 		return len(checks) > 0
 	})
 	return p
+}
+
+// goServe runs `anpr serve` in this process, as a goroutine, until ctx ends: served closes when
+// serve returns, which bounds every wait on it (the cap, proc.WaitCap, only catches a hang), and
+// *err is then what it returned.
+func goServe(ctx context.Context) (served <-chan struct{}, err *error) {
+	done := make(chan struct{})
+	err = new(error)
+	go func() {
+		defer close(done)
+		cmd := rootCmd()
+		cmd.SetArgs([]string{"serve"})
+		cmd.SetOut(&bytes.Buffer{})
+		*err = cmd.ExecuteContext(ctx)
+	}()
+	return done, err
 }
 
 // readyz is /readyz's status and checks.

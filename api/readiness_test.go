@@ -61,14 +61,7 @@ func TestServeRequiringTheIdentityProviderExits(t *testing.T) {
 	// and the test stops it and fails.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	served := make(chan struct{})
-	var serveErr error
-	go func() {
-		defer close(served)
-		cmd := rootCmd()
-		cmd.SetArgs([]string{"serve"})
-		serveErr = cmd.ExecuteContext(ctx)
-	}()
+	served, serveErr := goServe(ctx)
 	p := &portal{base: "http://" + env["ANPR_LISTEN"]}
 	wctx, wcancel := context.WithTimeout(ctx, proc.WaitCap)
 	defer wcancel()
@@ -81,8 +74,8 @@ func TestServeRequiringTheIdentityProviderExits(t *testing.T) {
 		t.Fatal("serve started with the required identity provider down")
 	}
 	<-served
-	if serveErr == nil || !strings.Contains(serveErr.Error(), noIdP) || !strings.Contains(serveErr.Error(), "require_identity_provider") {
-		t.Fatalf("serve with the required identity provider down: %v", serveErr)
+	if err := *serveErr; err == nil || !strings.Contains(err.Error(), noIdP) || !strings.Contains(err.Error(), "require_identity_provider") {
+		t.Fatalf("serve with the required identity provider down: %v", err)
 	}
 }
 
