@@ -190,7 +190,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, store rea
 		Retention:    a.data.retention,
 		DataRights:   a.data.rights,
 		Authority:    a.authority,
-		Ready:        readyChecks(store),
+		Ready:        append(readyChecks(store), portalReadyChecks(cfg, a.ident)...),
 		ReasonTokens: reasons,
 	})
 	return a, nil

@@ -129,7 +129,7 @@ func queueEvents(t *testing.T, b *browser) <-chan string {
 	return out
 }
 
-// runAuthorityStory is the issue's "done when": an investigator with extended access is refused a
+// runAuthorityStory is the prior-authority workflow end to end: an investigator with extended access is refused a
 // band-2 search, requests authority (the inspector's queue hears of it at once), the inspector
 // approves it with a narrower window, the search succeeds within scope and is refused outside
 // it, the authority is exhausted, and the audit log shows every step and verifies.
@@ -237,7 +237,7 @@ func runAuthorityStory(t *testing.T, start portalStarter) {
 	}
 }
 
-// runAuthorityAttacks shows every attack of the issue refused through the real stack: each is a
+// runAuthorityAttacks shows every attack on an authority refused through the real stack: each is a
 // 403 (or 409 for a decision already made) and leaves the authority unchanged.
 func runAuthorityAttacks(t *testing.T, start portalStarter) {
 	w := newAuthorityWorld(t, start)

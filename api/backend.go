@@ -60,7 +60,7 @@ func openReadStore(ctx context.Context, cfg config.Config, log *slog.Logger) (re
 		if err := os.MkdirAll(filepath.Dir(cfg.SQLite.Path), 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		s, err := sqlite.Open(ctx, cfg.SQLite.Path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+		s, err := sqlite.Open(ctx, cfg.SQLite.Path, readsOptions(cfg))
 		if err != nil {
 			return nil, err
 		}
@@ -204,6 +204,12 @@ func readyChecks(store reads.Store) []httpapi.ReadyCheck {
 		return []httpapi.ReadyCheck{{Name: "cluster", Check: h.ClusterHealth}}
 	}
 	return nil
+}
+
+// readsOptions are the SQLite reads store's options from the config.
+func readsOptions(cfg config.Config) sqlite.Options {
+	return sqlite.Options{MaxConns: cfg.SQLite.MaxConns,
+		Memory: sqlite.Memory{CacheBytes: int64(cfg.SQLite.CacheMiB) << 20, MmapBytes: int64(cfg.SQLite.MmapMiB) << 20}}
 }
 
 // storeLocation says where the reads are, for the start-up log line.

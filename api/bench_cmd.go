@@ -42,6 +42,7 @@ func benchCmd(g *globals) *cobra.Command {
 		markdown    string
 		auditEvents int
 		cpuProfile  string
+		soak        time.Duration
 		es          esBenchOptions
 	)
 	cmd := &cobra.Command{
@@ -86,7 +87,7 @@ func benchCmd(g *globals) *cobra.Command {
 			}
 			rep := bench.Report{Started: time.Now(), Machine: bench.ThisMachine()}
 			openStore := func(ctx context.Context, path string) (reads.Store, error) {
-				return sqlite.Open(ctx, path, sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+				return sqlite.Open(ctx, path, readsOptions(cfg))
 			}
 			sqlDir := filepath.Join(dir, "sqlite")
 			if err := os.MkdirAll(sqlDir, 0o700); err != nil {
@@ -108,6 +109,14 @@ func benchCmd(g *globals) *cobra.Command {
 				return err
 			}
 			rep.Rows = append(rep.Rows, srows...)
+			if soak > 0 {
+				sk, err := benchSoak(ctx, cfg, log, sqlDir, n, now, soak, cmd.ErrOrStderr())
+				if err != nil {
+					return fmt.Errorf("soak: %w", err)
+				}
+				rep.Rows = append(rep.Rows, sk.Rows()...)
+				rep.Soak = &sk
+			}
 			sqlAudit, err := runAuditBench(ctx, filepath.Join(dir, "audit"), auditEvents, true, sqliteAuditOpener)
 			if err != nil {
 				return err
@@ -146,6 +155,7 @@ func benchCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&auditEvents, "audit-events", 20000, "audit events per audit phase")
 	cmd.Flags().StringVar(&dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
+	cmd.Flags().DurationVar(&soak, "soak", 0, "run a soak phase of mixed load (searches, uploads, audit queries) for this long, sampling memory (make bench: 10m); 0 skips it")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	cmd.Flags().StringVar(&markdown, "markdown", "", "also write the report as a Markdown page (docs/benchmarks.md)")
 	cmd.Flags().Int64Var(&es.reads, "es-reads", 200_000, "reads to load into Elasticsearch (0: leave the Elasticsearch column unmeasured)")
@@ -164,7 +174,7 @@ func writeBenchDoc(path string, rep bench.Report) error {
 
 Written by `+"`make bench`"+` (`+"`anpr bench --markdown docs/benchmarks.md`"+`). Each row puts the portal's
 end-to-end figure beside the raw backend's for the same work, measured in the same run. Lookups
-in the first table are the raw store's (the walking skeleton's targets); the search table times
+in the first table are the raw store's; the search table times
 each search type end to end over HTTP (API key, policy decision, durable audit intent and outcome,
 JSON) beside the raw store call for the same query. The raw append figure times
 only the store calls, while the data is being generated; the HTTP path overlaps parsing on one
@@ -180,6 +190,14 @@ which run the same query mix, warm-up included, as the SQLite rows. In its HTTP 
 portal stores reads in Elasticsearch while its own audit log and identity store stay on SQLite.
 The targets are set for SQLite; the Elasticsearch rows carry none. RSS is the portal process's
 only, never the node's JVM. A figure that was not measured says so and why, never a number.
+
+The soak phase (`+"`--soak`"+`, 10 minutes in `+"`make bench`"+`) runs the portal over the loaded SQLite
+store, at the default memory settings (`+"`sqlite.cache_mib`"+` 16, `+"`sqlite.mmap_mib`"+` 0), under mixed
+load: 32 clients searching (exact, partial, misread), one uploading batches of new reads, two
+auditors querying the audit log. It samples the process's RSS, the Go heap live after each
+collection and the goroutines; the first third of the run is warm-up. Flat means the median of
+the last third is within 10 % of the median of the middle third. The process also holds the load
+clients (a few MiB); what earlier phases left on the heap is returned to the OS before it starts.
 
 `)
 	rep.Markdown(f)

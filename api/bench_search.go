@@ -26,7 +26,7 @@ const benchSearchScope = "bench:search"
 // benchSearch measures every search type end to end over HTTP against the store the read
 // benchmark loaded (raw.db in dir, n reads generated with seed 1 at now), beside the raw store.
 func benchSearch(ctx context.Context, cfg config.Config, log *slog.Logger, dir string, n int64, now time.Time, queries int, progress io.Writer) ([]bench.Row, error) {
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "raw.db"), sqlite.Options{MaxConns: cfg.SQLite.MaxConns})
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "raw.db"), readsOptions(cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -15,17 +15,19 @@ import (
 	"github.com/anpr-portal/anpr/internal/store/sqlite"
 )
 
-// The benchmark runs every search type end to end through a real portal, at the smallest size.
-// It checks that each row is measured, never what the figures are (wall-clock times are not a
-// test's business).
+// The benchmark runs every search type end to end through a real portal, at the smallest size,
+// and a short soak. It checks that each row is measured, never what the figures are (wall-clock
+// times and memory are not a test's business), except that the soak's load met no errors.
 func TestBenchMeasuresEverySearchEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"ANPR_DATA_DIR": filepath.Join(dir, "data"), "ANPR_LOG_LEVEL": "error"}
-	out, err := run(t, env, "bench", "--reads", "10000", "--queries", "20", "--audit-events", "200", "--es-reads", "0", "--dir", filepath.Join(dir, "bench"))
+	out, err := run(t, env, "bench", "--reads", "10000", "--queries", "20", "--audit-events", "200", "--es-reads", "0", "--soak", "6s", "--dir", filepath.Join(dir, "bench"))
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
-	want := []string{"### Searches end to end over HTTP", "export rows/s", "64 concurrent clients, audited exact searches"}
+	want := []string{"### Searches end to end over HTTP", "export rows/s", "64 concurrent clients, audited exact searches",
+		"### Soak: memory over time", "| RSS after warm-up, peak", "| Go live heap growth after warm-up", "| Goroutine growth after warm-up",
+		"| Errors during the soak |  |  |  | 0 | yes |"}
 	for _, sc := range bench.SearchCases {
 		want = append(want, "| "+sc.Name+" p99")
 	}

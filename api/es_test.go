@@ -27,6 +27,7 @@ var esTests = []string{"TestServeOnElasticsearch", "TestAuthorityStoryES", "Test
 // TestMain starts the Elasticsearch node (estest) only when a test that needs it is selected:
 // it takes half a minute and half a gigabyte, and the other tests here run without it.
 func TestMain(m *testing.M) {
+	runAsChildIfAsked() // a crash test's portal process (crash_test.go) exits here
 	flag.Parse()
 	pattern := flag.Lookup("test.run").Value.String()
 	top, _, _ := strings.Cut(pattern, "/")
@@ -59,7 +60,7 @@ func startPortalES(t *testing.T, addr, issuer, secret string) *portal {
 	return startPortal(t, addr, issuer, secret)
 }
 
-// The Elasticsearch issue's serve story on the real node: a portal on an unprepared cluster
+// Serving on a real Elasticsearch node: a portal on an unprepared cluster
 // says to run setup; `anpr es setup` twice changes nothing the second time; then `anpr seed` and
 // `anpr serve` with backend elasticsearch, an investigator's search through Dex answered from
 // Elasticsearch, and /readyz following the cluster's health (red is not ready).

@@ -73,7 +73,7 @@ func TestSubjectLinkCarriesGrantsAndAuthoritiesToANewIdP(t *testing.T) {
 	})
 	env := maps.Clone(p.env)
 	maps.Copy(env, keycloakSettings(realm))
-	p = servePortal(t, env)
+	p = serveEnv(t, env)
 	stopped = false
 	k := &keycloakPortal{portal: p, realm: realm}
 

@@ -100,7 +100,7 @@ func roles(me map[string]any) []string {
 	return out
 }
 
-// The identity issue's acceptance story against the real stack: every demo user logs in through
+// Login against the real stack: every demo user logs in through
 // the bundled Dex and /me shows their role; each role can do its job and is refused the rest,
 // with refusals audited; grants apply at once; logout ends the session; the log verifies.
 func TestLoginEachRoleThroughDex(t *testing.T) {

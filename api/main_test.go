@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +36,7 @@ func run(t *testing.T, env map[string]string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// The issue's acceptance story for ingest: a file with a few bad lines reports exactly those
+// Ingest from a file: a file with a few bad lines reports exactly those
 // lines and stores the rest; loading it again adds nothing.
 func TestCLISeedThenIngestFileTwice(t *testing.T) {
 	dir := t.TempDir()
@@ -86,95 +88,159 @@ func freePort(t *testing.T) string {
 
 // portal is a running `anpr serve` started in-process, as make run starts it.
 type portal struct {
-	base string
-	env  map[string]string
-	stop func()
+	base   string
+	env    map[string]string
+	stop   func()
+	served <-chan struct{} // closed when serve has returned
 }
 
+// noIdP is the issuer of tests that need no identity provider: nothing listens there, so /readyz
+// reports the provider as not ready and every other check as it is.
+const noIdP = "http://127.0.0.1:9/no-idp-needed"
+
 // startPortal seeds a small store, creates the audit signing key and serves, with the IdP at
-// issuer (Dex from dextest, or an unreachable one for machine-only tests).
+// issuer (Dex from dextest, or noIdP for machine-only tests).
 func startPortal(t *testing.T, addr, issuer, secret string) *portal {
 	return startPortalAfter(t, addr, issuer, secret, nil)
 }
 
 // startPortalAfter runs prepare (with the portal's environment) before serving: commands that
-// write the audit log, such as apikey create, must run while no server holds it.
+// write the audit log, such as apikey create, must run while no server holds it. It returns once
+// /readyz says ready (with noIdP: ready but for the identity provider).
 func startPortalAfter(t *testing.T, addr, issuer, secret string, prepare func(env map[string]string)) *portal {
 	t.Helper()
-	dir := t.TempDir()
+	p := servePortal(t, addr, issuer, secret, portalOptions{prepare: prepare})
+	if issuer != noIdP {
+		p.waitReadyz(t, "ready", func(code int, _ map[string]string) bool { return code == http.StatusOK })
+	}
+	return p
+}
+
+// portalOptions vary servePortal.
+type portalOptions struct {
+	dataDir string            // default a new temp dir
+	env     map[string]string // more settings
+	prepare func(env map[string]string)
+}
+
+// servePortal seeds, serves, and returns once every /readyz check but the identity provider's
+// is ok.
+func servePortal(t *testing.T, addr, issuer, secret string, o portalOptions) *portal {
+	t.Helper()
+	dir := o.dataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	env := map[string]string{"ANPR_DATA_DIR": dir, "ANPR_LOG_LEVEL": "error", "ANPR_LISTEN": addr,
 		"ANPR_IDENTITY_ISSUER": issuer, "ANPR_IDENTITY_CLIENT_ID": "anpr-portal", "ANPR_IDENTITY_CLIENT_SECRET": secret,
 		"ANPR_IDENTITY_ALLOW_INSECURE_COOKIES": "true", "ANPR_AUDIT_CHECKPOINT_EVERY": "1"}
+	maps.Copy(env, o.env)
 	if out, err := run(t, env, "seed", "--reads", "10000", "--seed", "5"); err != nil {
 		t.Fatalf("seed: %v\n%s", err, out)
 	}
 	if out, err := run(t, env, "audit", "keys", "init"); err != nil {
 		t.Fatalf("audit keys init: %v\n%s", err, out)
 	}
-	if prepare != nil {
-		prepare(env)
+	if o.prepare != nil {
+		o.prepare(env)
 	}
-	return servePortal(t, env)
+	return serveEnv(t, env)
 }
 
-// servePortal runs `anpr serve` in-process with env (a stopped portal's, to restart it on its
+// serveEnv runs `anpr serve` in-process with env (a stopped portal's, to restart it on its
 // data, perhaps with other settings) and waits until it is ready.
-func servePortal(t *testing.T, env map[string]string) *portal {
+func serveEnv(t *testing.T, env map[string]string) *portal {
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	addr := env["ANPR_LISTEN"]
 	ctx, cancel := context.WithCancel(context.Background())
-	// The portal runs in this process, as a goroutine: served closes when serve returns, which
-	// bounds every wait on it below; the cap (proc.WaitCap) only catches a hang.
-	served := make(chan struct{})
-	var serveErr error
-	go func() {
-		defer close(served)
-		cmd := rootCmd()
-		cmd.SetArgs([]string{"serve"})
-		cmd.SetOut(&bytes.Buffer{})
-		serveErr = cmd.ExecuteContext(ctx)
-	}()
-	p := &portal{base: "http://" + addr, env: env}
-	p.stop = func() {
+	served, serveErr := goServe(ctx)
+	p := &portal{base: "http://" + addr, env: env, served: served}
+	p.stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case <-served:
-			if serveErr != nil {
-				t.Errorf("serve returned %v", serveErr)
+			if *serveErr != nil {
+				t.Errorf("serve returned %v", *serveErr)
 			}
 		case <-time.After(proc.WaitCap):
 			t.Errorf("serve did not shut down within %s; goroutines:\n%s", proc.WaitCap, goroutines())
 		}
+	})
+	p.waitReadyz(t, "ready but for the identity provider", func(_ int, checks map[string]string) bool {
+		for name, v := range checks {
+			if name != "identity" && v != "ok" {
+				return false
+			}
+		}
+		return len(checks) > 0
+	})
+	return p
+}
+
+// goServe runs `anpr serve` in this process, as a goroutine, until ctx ends: served closes when
+// serve returns, which bounds every wait on it (the cap, proc.WaitCap, only catches a hang), and
+// *err is then what it returned.
+func goServe(ctx context.Context) (served <-chan struct{}, err *error) {
+	done := make(chan struct{})
+	err = new(error)
+	go func() {
+		defer close(done)
+		cmd := rootCmd()
+		cmd.SetArgs([]string{"serve"})
+		cmd.SetOut(&bytes.Buffer{})
+		*err = cmd.ExecuteContext(ctx)
+	}()
+	return done, err
+}
+
+// readyz is /readyz's status and checks.
+func (p *portal) readyz(ctx context.Context) (int, map[string]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/readyz", nil)
+	if err != nil {
+		return 0, nil, err
 	}
-	wctx, wcancel := context.WithTimeout(context.Background(), proc.WaitCap)
-	defer wcancel()
-	err := proc.WaitUntil(wctx, served, 50*time.Millisecond, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/readyz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Checks map[string]string `json:"checks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("readyz: %s: %w", resp.Status, err)
+	}
+	return resp.StatusCode, body.Checks, nil
+}
+
+// waitReadyz polls /readyz until ok accepts it, while serve runs (failing the test if it exits)
+// and for at most proc.WaitCap.
+func (p *portal) waitReadyz(t *testing.T, what string, ok func(code int, checks map[string]string) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), proc.WaitCap)
+	defer cancel()
+	err := proc.WaitUntil(ctx, p.served, 50*time.Millisecond, func(ctx context.Context) error {
+		code, checks, err := p.readyz(ctx)
 		if err != nil {
 			return err
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz: %s %s", resp.Status, body)
+		if !ok(code, checks) {
+			return fmt.Errorf("readyz: %d %v", code, checks)
 		}
 		return nil
 	})
 	switch {
 	case errors.Is(err, proc.ErrExited):
-		t.Fatalf("serve exited before it was ready: %v (%v)", serveErr, err)
+		p.stop() // reports serve's error
+		t.Fatalf("serve exited before /readyz said %s: %v", what, err)
 	case err != nil:
-		cancel()
-		t.Fatalf("serve at %s still not ready after %s: %v; goroutines:\n%s", p.base, proc.WaitCap, err, goroutines())
+		stacks := goroutines()
+		p.stop()
+		t.Fatalf("/readyz at %s did not say %s within %s: %v; goroutines:\n%s", p.base, what, proc.WaitCap, err, stacks)
 	}
-	return p
 }
 
 // goroutines is every goroutine's stack: what an in-process server that hangs is doing. Its log
@@ -188,7 +254,7 @@ func goroutines() string {
 // operator issued, and shuts down cleanly on cancel.
 func TestCLIServeReadyIngestAndShutdown(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
-	p := startPortalAfter(t, freePort(t), "http://127.0.0.1:9/no-idp-needed", "", func(env map[string]string) {
+	p := startPortalAfter(t, freePort(t), noIdP, "", func(env map[string]string) {
 		if out, err := run(t, env, "apikey", "create", "--name", "test back-office", "--out", keyFile); err != nil {
 			t.Fatalf("apikey create: %v\n%s", err, out)
 		}

@@ -85,7 +85,7 @@ func userByRole(dex *dextest.Dex, role string) dextest.User {
 	panic("no demo user with role " + role)
 }
 
-// The search issue's acceptance story against the real stack (Dex login, Casbin, SQLite, audit):
+// Every search type against the real stack (Dex login, Casbin, SQLite, audit):
 // an investigator runs each search type on the seeded planted plates and views a record, each
 // audited with the digest of what was shown; bad input and band 2 are refused; paging is audited
 // per page and cursors are bound to their user; an auditor is refused every search.

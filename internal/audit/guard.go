@@ -24,7 +24,7 @@ type Outcome struct {
 // cancellation: once the query has run, its outcome is recorded even if the client went away.
 const OutcomeTimeout = 10 * time.Second
 
-// Run executes op under the fail-closed rule of DESIGN section 4:
+// Run executes op under the fail-closed rule (no audit, no answer):
 //
 //  1. append the intent event (durable before op runs); on failure op never runs;
 //  2. run op;

@@ -1,4 +1,4 @@
-// Package authority is the prior-authority workflow of DESIGN section 2: an investigator asks for
+// Package authority is the prior-authority workflow: an investigator asks for
 // authority to search aged data or to run a sensitive search type, an authorising officer of
 // sufficient rank who is not the requester approves (possibly narrowing it) or rejects it, and
 // searches present it, each use checked against its scope and counted atomically. Every

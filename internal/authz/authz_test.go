@@ -65,7 +65,7 @@ func TestAllowCitesPolicyLine(t *testing.T) {
 	}
 }
 
-// DESIGN section 2: auditors read the audit log but never search reads, whatever they present.
+// Auditors read the audit log but never search reads, whatever they present.
 func TestAuditorCannotSearchReads(t *testing.T) {
 	az := defaultAuthz(t)
 	for _, a := range authz.Actions() {
@@ -168,7 +168,7 @@ func TestRankOrderIsConfigured(t *testing.T) {
 	}
 }
 
-// The core band rules of DESIGN section 2, as they reach a caller, with the refusal saying what
+// The core data-age band rules (docs/architecture.md, section 8), as they reach a caller, with the refusal saying what
 // is missing.
 func TestBandRulesAndRefusalMessages(t *testing.T) {
 	az := defaultAuthz(t)

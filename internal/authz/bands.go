@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Bands holds the data-age boundaries of DESIGN section 2. Ages are measured from the start of a
+// Bands holds the data-age boundaries (docs/architecture.md, section 8). Ages are measured from the start of a
 // searched window (its oldest part) back from now.
 type Bands struct {
 	// Band1 is the greatest age searchable without prior authority (default 90 days). An age of
@@ -16,7 +16,7 @@ type Bands struct {
 	Retention time.Duration
 }
 
-// Defaults used by CheckAndSetDefaults, matching DESIGN section 2 and internal/config.
+// Defaults used by CheckAndSetDefaults, matching internal/config.
 const (
 	DefaultBand1     = 90 * 24 * time.Hour
 	DefaultRetention = 365 * 24 * time.Hour

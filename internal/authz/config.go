@@ -11,7 +11,7 @@ import (
 // request is a Decision with Allowed false, not an error.
 var ErrInvalid = errors.New("invalid")
 
-// Config is everything the Authorizer needs besides the policy files and a clock. The lead maps
+// Config is everything the Authorizer needs besides the policy files and a clock. api/app.go maps
 // internal/config onto it (Data.Band1 and Data.Retention onto Bands).
 type Config struct {
 	Bands   Bands
@@ -24,7 +24,7 @@ type Config struct {
 	Ranks []Rank
 }
 
-// CheckAndSetDefaults fills zero fields with DESIGN section 2 defaults and reports every problem.
+// CheckAndSetDefaults fills zero fields with the default rules and reports every problem.
 func (c *Config) CheckAndSetDefaults() error {
 	var errs []error
 	if err := c.Bands.CheckAndSetDefaults(); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/casbin/casbin/v2/model"
 )
 
-// Policy is the text of the Casbin model and policy; the lead passes policies.Model() and
+// Policy is the text of the Casbin model and policy: the portal passes policies.Model() and
 // policies.Rules(). Tests pass edited copies to prove the decision table notices a change.
 type Policy struct {
 	Model string

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Reason is the structured justification every search carries (DESIGN section 2). It is stored
-// with the audit event, so its fields are what an auditor later reads.
+// Reason is the structured justification every search carries (docs/architecture.md, section
+// 8). It is stored with the audit event, so its fields are what an auditor later reads.
 type Reason struct {
 	// Purpose is the Name of one configured Purpose.
 	Purpose string `json:"purpose"`
@@ -41,7 +41,7 @@ type Purpose struct {
 // of all levels of crimes", for "Interception, Intelligence Development and Investigation" and in
 // "Counter Terrorism operations", within the MoPI policing purposes it quotes ("the protecting of
 // life and property ... bringing offenders to justice"). Only serious crime, major crime and
-// counter-terrorism reach band 2, as DESIGN section 2 requires. The oversight purposes exist so
+// counter-terrorism reach band 2, as the band 2 rule requires. The oversight purposes exist so
 // that auditors and the ANPR manager record reasons too, without being able to search with them.
 func DefaultPurposes() []Purpose {
 	return []Purpose{

@@ -46,7 +46,7 @@ type ActionInfo struct {
 	// Dated is true when the action reads dated ANPR data, so the caller must pass the band of the
 	// oldest data touched (BandOf) rather than BandNone.
 	Dated bool
-	// Sensitive marks search types that need a prior authority in every band (DESIGN section 2).
+	// Sensitive marks search types that need a prior authority in every band (docs/architecture.md, section 8).
 	// It is informational: the policy rows are what enforce it, so a force can change them.
 	Sensitive bool
 }
@@ -93,7 +93,7 @@ func (a Action) Info() (ActionInfo, bool) {
 	return ActionInfo{}, false
 }
 
-// Role is a portal role (DESIGN section 2). Roles come from the IdP claim mapping and from grants.
+// Role is a portal role (docs/architecture.md, section 1). Roles come from the IdP claim mapping and from grants.
 type Role string
 
 // The roles.

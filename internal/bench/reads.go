@@ -39,8 +39,8 @@ type ReadOptions struct {
 	Progress    io.Writer
 	// Backend names the store in the section title; default "SQLite".
 	Backend string
-	// NoTargets leaves the targets out: they are set for SQLite on this machine (DESIGN section
-	// 8), and another backend's figures are shown beside them, not judged by them.
+	// NoTargets leaves the targets out: they are set for SQLite on a 2-core machine, and another
+	// backend's figures are shown beside them, not judged by them.
 	NoTargets bool
 }
 

@@ -44,6 +44,8 @@ type Report struct {
 	// below it have the detail of each.
 	Backends *Comparison `json:"backends,omitempty"`
 	Rows     []Row       `json:"rows"`
+	// Soak is the soak phase's memory over time (its figures are rows too).
+	Soak *Soak `json:"soak,omitempty"`
 }
 
 // Comparison is the side-by-side table: one measure per line, one column per backend.
@@ -190,6 +192,9 @@ func (r Report) Markdown(w io.Writer) {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", name, ours, raw, ratio, row.Target, m)
 		}
 		fmt.Fprintln(w)
+	}
+	if r.Soak != nil {
+		r.Soak.markdown(w)
 	}
 }
 

@@ -33,10 +33,13 @@ type Config struct {
 	Data     Data     `yaml:"data"`
 	// Retention configures the retention job and where holds live.
 	Retention Retention `yaml:"retention"`
-	// Authority configures prior authorities (DESIGN section 2).
+	// Authority configures prior authorities (docs/architecture.md, section 8).
 	Authority Authority `yaml:"authority"`
 	// Search tunes the search service; see search.go.
 	Search Search `yaml:"search"`
+
+	// Readiness tunes /readyz and the identity provider check at start; see readiness.go.
+	Readiness Readiness `yaml:"readiness"`
 
 	// Elasticsearch is read only when backend is "elasticsearch"; see elasticsearch.go.
 	Elasticsearch Elasticsearch `yaml:"elasticsearch"`
@@ -49,6 +52,12 @@ type Config struct {
 type SQLite struct {
 	Path     string `yaml:"path"` // reads database; default <data_dir>/reads.db
 	MaxConns int    `yaml:"max_conns"`
+	// CacheMiB is the reads database's page cache per connection, in MiB (default 16: with the
+	// default 8 connections at most 128 MiB, whatever the size of the data).
+	CacheMiB int `yaml:"cache_mib"`
+	// MmapMiB is how much of the reads database each connection memory-maps, in MiB (default 0,
+	// off). Mapping saves a copy per page read but adds up to its size per connection to RSS.
+	MmapMiB int `yaml:"mmap_mib"`
 }
 
 // Ingest configures the read ingest path.
@@ -78,7 +87,7 @@ type Audit struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
-// Data holds the domain rules about data age (DESIGN section 2).
+// Data holds the domain rules about data age (docs/architecture.md, section 8).
 type Data struct {
 	// Band1 is how old data may be and still be searched without prior authority (default 90 days).
 	Band1 time.Duration `yaml:"band1"`
@@ -134,8 +143,9 @@ func Default() Config {
 			Retention: 365 * 24 * time.Hour,
 		},
 		Retention:       Retention{Enabled: true, Interval: 24 * time.Hour, Offset: 2 * time.Hour},
-		SQLite:          SQLite{MaxConns: 8},
+		SQLite:          SQLite{MaxConns: 8, CacheMiB: 16},
 		Elasticsearch:   defaultElasticsearch(),
+		Readiness:       Readiness{MinFreeBytes: DefaultMinFreeBytes},
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -234,6 +244,12 @@ func (c *Config) Validate() error {
 	if c.SQLite.MaxConns < 1 {
 		bad("sqlite.max_conns", "must be at least 1")
 	}
+	if c.SQLite.CacheMiB < 1 {
+		bad("sqlite.cache_mib", "must be at least 1")
+	}
+	if c.SQLite.MmapMiB < 0 {
+		bad("sqlite.mmap_mib", "must not be negative")
+	}
 	if c.Ingest.MaxBodyBytes < 1024 {
 		bad("ingest.max_body_bytes", "must be at least 1024")
 	}
@@ -278,5 +294,6 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Search.validate()...)
 	errs = append(errs, c.Identity.validate(c.Authority.MinApproverRank)...)
+	errs = append(errs, c.Readiness.validate()...)
 	return errors.Join(errs...)
 }

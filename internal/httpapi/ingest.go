@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -38,6 +39,11 @@ func (s *Server) bulkIngest(c *gin.Context) {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, in.MaxBodyBytes)
 	rep, err := in.Pipeline().Run(c.Request.Context(), body)
 	if err != nil {
+		if ctx := c.Request.Context(); ctx.Err() != nil {
+			// Cut short by the client leaving or by shutdown, not by a saturated writer.
+			abortError(c, fmt.Errorf("upload cut short: %w", context.Cause(ctx)), rep)
+			return
+		}
 		if errors.Is(err, ingest.ErrSaturated) {
 			s.tooBusy(c, rep)
 			return

@@ -77,6 +77,9 @@ func accessLog(m *httpMetrics) gin.HandlerFunc {
 			route = "unmatched"
 		}
 		status := c.Writer.Status()
+		if clientClosed(c) {
+			status = StatusClientClosed // whatever the handler wrote, nobody received it
+		}
 		d := time.Since(start)
 		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 		m.latency.WithLabelValues(route, c.Request.Method).Observe(d.Seconds())

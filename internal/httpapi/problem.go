@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -57,6 +58,10 @@ var problemTitles = map[string]string{
 // problemFor maps domain error kinds to HTTP status and code: the one place this happens.
 func problemFor(err error) (int, string) {
 	switch {
+	case errors.Is(err, ErrShuttingDown), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// Cut short, whatever else failed with it: by shutdown (503 is the answer), or by the
+		// client leaving (accessLog counts that as StatusClientClosed; nobody reads the answer).
+		return http.StatusServiceUnavailable, CodeUnavailable
 	case errors.Is(err, search.ErrInvalid):
 		return http.StatusBadRequest, CodeBadRequest
 	case errors.Is(err, search.ErrForbidden):
@@ -96,6 +101,9 @@ func abortProblem(c *gin.Context, status int, code, detail string, extra any) {
 	if !invalidHook(c, status, code, detail) {
 		return // the refusal could not be recorded; a 503 has been sent instead
 	}
+	if status == http.StatusServiceUnavailable && shuttingDown(c) {
+		c.Header("Retry-After", c.GetString(ctxRetryAfter))
+	}
 	c.Header("Content-Type", "application/problem+json")
 	c.AbortWithStatusJSON(status, Problem{
 		Type:     "urn:anpr:problem:" + code,
@@ -113,12 +121,18 @@ func abortProblem(c *gin.Context, status int, code, detail string, extra any) {
 func abortError(c *gin.Context, err error, extra any) {
 	status, code := problemFor(err)
 	detail := err.Error()
-	if status >= 500 && code != CodeUnavailable {
+	switch {
+	case clientClosed(c):
+		// Not a server error: the client went away and the handler stopped. accessLog counts it
+		// as StatusClientClosed.
+		logger(c).Debug("request ended: client closed it", "err", err)
+	case status >= 500 && code != CodeUnavailable:
 		logger(c).Error("request failed", "err", err)
-		detail = "an internal error occurred; quote the request id when reporting it"
-	}
-	if code == CodeUnavailable {
+	case code == CodeUnavailable:
 		logger(c).Warn("service unavailable", "err", err)
+	}
+	if status >= 500 && code != CodeUnavailable {
+		detail = "an internal error occurred; quote the request id when reporting it"
 	}
 	abortProblem(c, status, code, detail, extra)
 }

@@ -115,7 +115,7 @@ func New(d Deps) *Server {
 	if s.reasons == nil {
 		s.reasons = newReasonSealer()
 	}
-	e.Use(withRequestID(d.Log), recoverProblem(), securityHeaders(), accessLog(m), s.authenticate)
+	e.Use(withRequestID(d.Log), recoverProblem(), securityHeaders(), accessLog(m), s.answerShutdown(), s.authenticate)
 	e.NoRoute(func(c *gin.Context) { abortProblem(c, http.StatusNotFound, CodeNotFound, "no such route", nil) })
 	e.NoMethod(func(c *gin.Context) {
 		abortProblem(c, http.StatusMethodNotAllowed, CodeBadRequest, "method not allowed on this route", nil)

@@ -31,7 +31,7 @@ var (
 	ErrUnavailable = errors.New("identity service unavailable")
 )
 
-// Roles of the portal (DESIGN.md section 2).
+// Roles of the portal (docs/architecture.md, section 1).
 const (
 	RoleInvestigator         = "investigator"
 	RoleExtendedInvestigator = "extended_investigator"

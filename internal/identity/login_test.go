@@ -19,8 +19,8 @@ import (
 	"github.com/anpr-portal/anpr/internal/identity/dextest"
 )
 
-// portal is a stand-in for the HTTP handlers the lead will write: each route parses, calls one
-// Service method and renders, so the tests drive the Service exactly as a browser would.
+// portal is a minimal HTTP front for the identity service, shaped like the portal's handlers:
+// each route parses, calls one Service method and renders, so the tests drive the Service exactly as a browser would.
 type portal struct {
 	*env
 	srv *httptest.Server

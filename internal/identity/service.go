@@ -55,6 +55,9 @@ type Service struct {
 	mu       sync.Mutex
 	provider *oidc.Provider // discovered on first use; nil until then
 
+	checkMu   sync.Mutex
+	lastCheck providerCheck // CheckProvider's last answer (provider.go)
+
 	keys apiKeyCache // API keys verified in the last few seconds (keycache.go)
 }
 

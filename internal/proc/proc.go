@@ -187,6 +187,13 @@ func (p *Process) Stop(grace time.Duration) error {
 	return fmt.Errorf("pid %d did not stop within %s of SIGTERM: killed", p.Pid(), grace)
 }
 
+// Kill ends the process (or its group) with SIGKILL at once, as a crash or the OOM killer would,
+// and returns once it has ended.
+func (p *Process) Kill() {
+	p.signal(syscall.SIGKILL)
+	p.gone(WaitCap)
+}
+
 // gone waits up to d for the process, and with a group every member, to end.
 func (p *Process) gone(d time.Duration) bool {
 	deadline := time.After(d)

@@ -137,7 +137,7 @@ type AppendResult struct {
 }
 
 // HoldScope describes reads that a preservation hold keeps past retention. A read is held when it
-// matches every non-empty field of at least one scope. The holds issue builds the workflow; the
+// matches every non-empty field of at least one scope. Package holds runs the workflow; the
 // store only honours the scopes it is given.
 type HoldScope struct {
 	VRMs    []string
@@ -179,7 +179,7 @@ type Store interface {
 	Finder
 	CameraRegistry
 	Retainer
-	// Analyst: convoy, multi-location and histogram queries (search issue); see analysis.go.
+	// Analyst: convoy, multi-location and histogram queries; see analysis.go.
 	Analyst
 	Ping(ctx context.Context) error
 	Close() error

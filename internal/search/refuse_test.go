@@ -78,8 +78,8 @@ func TestBadInputRefused(t *testing.T) {
 }
 
 // The policy refuses by data age: band 2 needs extended access, a serious purpose and an
-// authority; past retention needs a hold authority. Authorities are a later issue, so both are
-// refused for everyone today, each refusal audited with the rule and the band.
+// authority; past retention needs a hold authority. This service has no authorities to present,
+// so both are refused for everyone here, each refusal audited with the rule and the band.
 func TestBandsRefusedByPolicyAndAudited(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

@@ -19,8 +19,8 @@ import (
 	"github.com/anpr-portal/anpr/policies"
 )
 
-// scopedAuthorities is a TEST-ONLY search.Authorities: the real authority service lands from
-// another branch. It is not an always-yes stub: it really checks the use against each
+// scopedAuthorities is a TEST-ONLY search.Authorities, which keeps these tests of the search
+// service apart from the authority service and its store. It is not an always-yes stub: it really checks the use against each
 // authority's owner, search types, VRMs, cameras, window and remaining uses, as the contract
 // says the real one must, and refuses with a rule starting "rule:authority". Spend counts uses
 // under a lock.

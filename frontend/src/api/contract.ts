@@ -1,6 +1,6 @@
 // Names for the generated types of the authority, hold, retention, export and analysis endpoints
-// (the pages in src/contract/ were first written from the lead's contract; they now use these, so
-// the compiler shows what moved when api/openapi.yaml does).
+// (the pages in src/contract/ use these, so the compiler shows what moved when api/openapi.yaml
+// does).
 import type { components } from "./schema";
 
 type S = components["schemas"];

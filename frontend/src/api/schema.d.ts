@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness (store, audit log, ingest writer) */
+        /** Readiness (store, audit log, ingest writer, identity provider, disk) */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -959,6 +959,10 @@ export interface components {
                 store?: string;
                 audit?: string;
                 ingest_writer?: string;
+                /** @description The identity provider: discovery reachable and signing keys fetched. */
+                identity?: string;
+                /** @description Every directory the portal writes to is writable, with free space above readiness.min_free_bytes. */
+                disk?: string;
             } & {
                 [key: string]: string;
             };

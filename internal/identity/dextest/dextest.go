@@ -34,6 +34,9 @@ type Options struct {
 	RedirectURIs []string
 	// ClientSecret of the anpr-portal client; a random one is made when empty.
 	ClientSecret string
+	// Port, when set, is the port Dex listens on, for a test that starts the portal before its
+	// identity provider; otherwise Dex takes a free one.
+	Port int
 }
 
 // Dex is a running Dex process owned by one test; it stops in the test's cleanup.
@@ -84,9 +87,11 @@ func Start(tb testing.TB, opts Options) *Dex {
 	// that race is rare, and a retry with a new port resolves it.
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
-		port, err := proc.FreePort()
-		if err != nil {
-			tb.Fatalf("dextest: %v", err)
+		port := opts.Port
+		if port == 0 {
+			if port, err = proc.FreePort(); err != nil {
+				tb.Fatalf("dextest: %v", err)
+			}
 		}
 		cfg, err := renderConfig(string(tmpl), configParams{
 			Port: port, ClientSecret: secret, RedirectURIs: opts.RedirectURIs,
@@ -110,7 +115,7 @@ func Start(tb testing.TB, opts Options) *Dex {
 		if err == nil {
 			return d
 		}
-		if errors.Is(err, errPortTaken) && attempt < attempts {
+		if errors.Is(err, errPortTaken) && attempt < attempts && opts.Port == 0 {
 			continue
 		}
 		tb.Fatalf("dextest: start Dex: %v\n--- Dex log (%s) ---\n%s", err, d.logPath, d.logTail())

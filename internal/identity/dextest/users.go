@@ -1,7 +1,7 @@
 package dextest
 
 // Roles carried by the demo users' `anpr:<role>` groups. They are the portal's role names
-// (DESIGN.md section 2); the portal's claim mapping turns the groups into these roles.
+// (docs/architecture.md, section 1); the portal's claim mapping turns the groups into these roles.
 const (
 	RoleInvestigator         = "investigator"
 	RoleExtendedInvestigator = "extended_investigator"

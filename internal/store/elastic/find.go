@@ -21,7 +21,7 @@ import (
 //
 // With q.Snapshot, and where the cluster serves points in time (Features.PointInTime), a search
 // with more than one page opens a point in time (PIT) and every later page searches inside it,
-// the PIT id riding in the cursor: the pages are one frozen view, as the search issue asks. Without Snapshot the pages are
+// the PIT id riding in the cursor: the pages are one frozen view. Without Snapshot the pages are
 // plain keyset paging, which the reads.Finder contract (and its conformance test) wants for
 // readers that must see reads arriving ahead of the cursor, and which keeps no state on the
 // cluster between pages. A PIT that has expired or been closed (a client back after the

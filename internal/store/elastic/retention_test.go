@@ -37,7 +37,7 @@ func (s *Store) backingIndices(t *testing.T, ids []string) []string {
 	return out
 }
 
-// The Elasticsearch retention story on a real node: ILM's delete phase drops whole
+// Retention on a real Elasticsearch node: ILM's delete phase drops whole
 // backing indices, so a retention run first moves held reads to the preserved index. Here the
 // backing index of the old reads is deleted as ILM would delete it (the test node has no ILM);
 // the held reads survive, searchable, exactly once, and nothing else of that index does.

@@ -40,7 +40,7 @@ func statusOf(rep SetupReport) map[string]SetupStatus {
 	return out
 }
 
-// The issue's acceptance: `anpr es setup` run twice changes nothing the second time, and what it
+// `anpr es setup` run twice changes nothing the second time, and what it
 // made is what the store serves from: a stream whose backing index has the strict mapping.
 func TestSetupTwiceChangesNothing(t *testing.T) {
 	node := estest.Node(t)

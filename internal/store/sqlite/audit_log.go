@@ -106,7 +106,7 @@ func OpenAuditLog(ctx context.Context, path string, opts AuditOptions) (*AuditLo
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDB(ctx, path, Full, opts.MaxConns)
+	db, err := openDB(ctx, path, Full, opts.MaxConns, auditMemory)
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open audit log: %w", err)

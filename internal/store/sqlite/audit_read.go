@@ -35,7 +35,7 @@ func OpenAuditReader(ctx context.Context, path string) (*AuditReader, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	db, err := openDB(ctx, path, Full, 4)
+	db, err := openDB(ctx, path, Full, 4, auditMemory)
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}

@@ -24,11 +24,28 @@ const (
 	Full
 )
 
+// Memory bounds the memory a database's connections use for pages. Each connection keeps a page
+// cache of its own and, with MmapBytes, maps that much of the file, so a database with n
+// connections may use up to n × (CacheBytes + MmapBytes). Mapped pages are shared with the
+// kernel's page cache but count in the process's RSS once per connection that touched them.
+type Memory struct {
+	CacheBytes int64 // page cache per connection; 0 takes the store's default
+	MmapBytes  int64 // memory-mapped I/O per connection; 0 is off (reads go through the cache)
+}
+
+// Page memory per connection of the stores other than reads: small databases, or (audit) one
+// written at the tail and read in pages, where a big cache buys nothing.
+var (
+	smallStoreMemory = Memory{CacheBytes: 2 << 20}
+	auditMemory      = Memory{CacheBytes: 4 << 20}
+)
+
 // openDB opens a SQLite database file with the pragmas every store uses. maxConns bounds the pool;
-// writers serialise on SQLite's write lock anyway, readers share the WAL. extra pragmas (in the
-// driver's "name(value)" form) are applied after the common ones on every connection, for a store
-// whose write pattern needs different settings.
-func openDB(ctx context.Context, path string, d Durability, maxConns int, extra ...string) (*sql.DB, error) {
+// writers serialise on SQLite's write lock anyway, readers share the WAL. mem sizes each
+// connection's page cache and memory map. extra pragmas (in the driver's "name(value)" form) are
+// applied after the common ones on every connection, for a store whose write pattern needs
+// different settings.
+func openDB(ctx context.Context, path string, d Durability, maxConns int, mem Memory, extra ...string) (*sql.DB, error) {
 	sync := "NORMAL"
 	if d == Full {
 		sync = "FULL"
@@ -40,10 +57,8 @@ func openDB(ctx context.Context, path string, d Durability, maxConns int, extra 
 		"busy_timeout(10000)",
 		"foreign_keys(ON)",
 		"temp_store(MEMORY)",
-		"cache_size(-65536)", // 64 MiB page cache per connection (negative means KiB): the hot B-trees are
-		// the current week's partition and the plates table; eight connections at 256 MiB each let RSS
-		// grow with the data
-		"mmap_size(1073741824)",
+		fmt.Sprintf("cache_size(%d)", -max(1, mem.CacheBytes>>10)), // negative: KiB, not pages
+		fmt.Sprintf("mmap_size(%d)", max(0, mem.MmapBytes)),
 	} {
 		q.Add("_pragma", p)
 	}
@@ -73,7 +88,7 @@ func openDB(ctx context.Context, path string, d Durability, maxConns int, extra 
 // delete held data) and brings its schema up to date. Stores may share one file: each prefixes
 // its tables and keeps its own version table.
 func openStore(ctx context.Context, path string, maxConns int, s schema) (storeDB, error) {
-	db, err := openDB(ctx, path, Full, maxConns)
+	db, err := openDB(ctx, path, Full, maxConns, smallStoreMemory)
 	if err != nil {
 		return storeDB{}, fmt.Errorf("open %s store: %w", s.name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -116,6 +117,18 @@ func schemaOf(t *testing.T, path string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// sameSchemaAsNew compares the upgraded database at path with one that open creates anew.
+func sameSchemaAsNew(t *testing.T, store, path string, open func(path string) (io.Closer, error)) {
+	t.Helper()
+	fresh := filepath.Join(t.TempDir(), store+".db")
+	f, err := open(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	sameSchema(t, store, path, fresh)
 }
 
 func sameSchema(t *testing.T, store, upgraded, fresh string) {
@@ -296,13 +309,7 @@ func TestLegacyDatabasesUpgrade(t *testing.T) {
 			t.Errorf("login flow after upgrade: %+v, %v; want %+v", got, err, flow)
 		}
 		s.Close()
-		fresh := filepath.Join(t.TempDir(), "identity.db")
-		f, err := OpenIdentityStore(ctx, fresh, IdentityOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		sameSchema(t, "identity", path, fresh)
+		sameSchemaAsNew(t, "identity", path, func(p string) (io.Closer, error) { return OpenIdentityStore(ctx, p, IdentityOptions{}) })
 	})
 
 	t.Run("authority", func(t *testing.T) {
@@ -319,13 +326,7 @@ func TestLegacyDatabasesUpgrade(t *testing.T) {
 			t.Errorf("authority after upgrade: %+v, %v; want %+v", got, err, legacyAuthority())
 		}
 		s.Close()
-		fresh := filepath.Join(t.TempDir(), "authority.db")
-		f, err := OpenAuthorityStore(ctx, fresh, AuthorityOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		sameSchema(t, "authority", path, fresh)
+		sameSchemaAsNew(t, "authority", path, func(p string) (io.Closer, error) { return OpenAuthorityStore(ctx, p, AuthorityOptions{}) })
 	})
 
 	t.Run("holds", func(t *testing.T) {
@@ -345,13 +346,7 @@ func TestLegacyDatabasesUpgrade(t *testing.T) {
 			t.Errorf("retention runs after upgrade: %+v, %v; want [%+v]", got, err, legacyRun())
 		}
 		s.Close()
-		fresh := filepath.Join(t.TempDir(), "holds.db")
-		f, err := OpenHoldStore(ctx, fresh)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		sameSchema(t, "holds", path, fresh)
+		sameSchemaAsNew(t, "holds", path, func(p string) (io.Closer, error) { return OpenHoldStore(ctx, p) })
 	})
 }
 
@@ -437,7 +432,7 @@ func TestMigrationWaitsForTheLock(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	db, err := openDB(t.Context(), path, Full, 2)
+	db, err := openDB(t.Context(), path, Full, 2, smallStoreMemory)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +462,7 @@ func TestReadsPartitionStep(t *testing.T) {
 	withStep := readsSchema
 	withStep.goSteps = append(append([]*goose.Migration(nil), readsSchema.goSteps...),
 		readsPartitionStep(next, `CREATE INDEX "@_lane" ON "@"(lane, seen_at, id)`))
-	db, err := openDB(t.Context(), path, Normal, 2)
+	db, err := openDB(t.Context(), path, Normal, 2, Memory{})
 	if err != nil {
 		t.Fatal(err)
 	}

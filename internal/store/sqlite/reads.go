@@ -19,6 +19,8 @@ type Options struct {
 	// DeleteChunk is how many expired reads retention examines per transaction. Each chunk holds
 	// the write lock, so it bounds how long ingest waits behind retention. Default 10,000.
 	DeleteChunk int
+	// Memory sizes each connection's page cache and memory map. Default ReadsDefaultMemory.
+	Memory Memory
 }
 
 // Defaults for Options.
@@ -26,6 +28,12 @@ const (
 	readsDefaultMaxConns    = 8
 	readsDefaultDeleteChunk = 10000
 )
+
+// ReadsDefaultMemory is the reads store's page memory per connection unless configured: a 16 MiB
+// page cache (the hot B-trees are the current week's partition indexes and the plates table),
+// no memory map. With the default eight connections that is at most 128 MiB, whatever the size
+// of the database; a memory map would add its size per connection to RSS as searches touch it.
+var ReadsDefaultMemory = Memory{CacheBytes: 16 << 20}
 
 // CheckAndSetDefaults fills unset fields and reports every invalid one.
 func (o *Options) CheckAndSetDefaults() error {
@@ -41,6 +49,12 @@ func (o *Options) CheckAndSetDefaults() error {
 		problems = append(problems, fmt.Sprintf("delete chunk %d is negative", o.DeleteChunk))
 	case o.DeleteChunk == 0:
 		o.DeleteChunk = readsDefaultDeleteChunk
+	}
+	switch {
+	case o.Memory.CacheBytes < 0 || o.Memory.MmapBytes < 0:
+		problems = append(problems, fmt.Sprintf("memory %+v is negative", o.Memory))
+	case o.Memory.CacheBytes == 0:
+		o.Memory.CacheBytes = ReadsDefaultMemory.CacheBytes
 	}
 	if o.Durability != Normal && o.Durability != Full {
 		problems = append(problems, fmt.Sprintf("unknown durability %d", o.Durability))
@@ -78,7 +92,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := opts.CheckAndSetDefaults(); err != nil {
 		return nil, err
 	}
-	db, err := openDB(ctx, path, opts.Durability, opts.MaxConns, readsPragmas()...)
+	db, err := openDB(ctx, path, opts.Durability, opts.MaxConns, opts.Memory, readsPragmas()...)
 	if err != nil {
 		return nil, fmt.Errorf("open reads store: %w", err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -268,7 +269,7 @@ func TestReadsUnpartitionedSchema(t *testing.T) {
 	}{{"with reads", true}, {"empty", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "reads.db")
-			db, err := openDB(t.Context(), path, Normal, 1)
+			db, err := openDB(t.Context(), path, Normal, 1, Memory{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,6 +303,45 @@ func TestReadsUnpartitionedSchema(t *testing.T) {
 			for _, want := range []string{"version 1", "pre-release", "re-seed"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// The page memory of every connection is what Options.Memory says: the page cache and the memory
+// map bound the store's memory whatever the size of its data.
+func TestReadsMemorySettingsReachEveryConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		mem              Memory
+		wantKiB, wantMap int64
+	}{
+		{"defaults", Memory{}, ReadsDefaultMemory.CacheBytes >> 10, 0},
+		{"configured", Memory{CacheBytes: 3 << 20, MmapBytes: 5 << 20}, 3 << 10, 5 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openReads(t, filepath.Join(t.TempDir(), "reads.db"), Options{MaxConns: 2, Memory: tc.mem})
+			// Hold both connections, so the second answer comes from a second connection.
+			var conns []*sql.Conn
+			for range 2 {
+				c, err := s.db.Conn(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				conns = append(conns, c)
+			}
+			for i, c := range conns {
+				var cache, mmap int64
+				if err := c.QueryRowContext(t.Context(), "PRAGMA cache_size").Scan(&cache); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.QueryRowContext(t.Context(), "PRAGMA mmap_size").Scan(&mmap); err != nil {
+					t.Fatal(err)
+				}
+				if cache != -tc.wantKiB || mmap != tc.wantMap {
+					t.Errorf("connection %d: cache_size %d, mmap_size %d; want %d (KiB) and %d", i, cache, mmap, -tc.wantKiB, tc.wantMap)
 				}
 			}
 		})

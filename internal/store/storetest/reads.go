@@ -54,7 +54,7 @@ func RunReadStore(t *testing.T, newStore NewReadStore) {
 			tc.fn(t, newStore(t))
 		})
 	}
-	runAnalysis(t, newStore) // search issue: area reads, convoy, multi-location, histograms
+	runAnalysis(t, newStore) // area reads, convoy, multi-location, histograms
 }
 
 // T0 is the suite's fixed reference time. Assertions never depend on the wall clock.

@@ -12,7 +12,7 @@ import (
 	"github.com/anpr-portal/anpr/internal/seed"
 )
 
-// runAnalysis runs the cases the search issue added: area reads (MatchAny), convoy,
+// runAnalysis runs the analysis cases: area reads (MatchAny), convoy,
 // multi-location, histograms (reads.Analyst) and snapshot paging.
 func runAnalysis(t *testing.T, newStore NewReadStore) {
 	for _, tc := range []struct {
